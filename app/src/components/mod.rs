@@ -1,0 +1,11 @@
+//! One file per visible part of the page.
+
+mod chat_room;
+mod composer;
+mod connection_status;
+mod message_list;
+
+pub use chat_room::ChatRoom;
+pub use composer::Composer;
+pub use connection_status::ConnectionStatus;
+pub use message_list::{Line, MessageList};

@@ -1,0 +1,58 @@
+//! Every setting of the server, from flags or environment variables (`--help` lists them all).
+
+use std::{net::SocketAddr, path::PathBuf};
+
+use app::protocol::{DEFAULT_MAX_FRAME_BYTES, DEFAULT_MAX_MESSAGE_CHARS};
+use clap::Parser;
+use leptos::config::{errors::LeptosConfigError, get_configuration, LeptosOptions};
+
+use crate::realtime::Limits;
+
+/// A real-time chat: server-rendered Leptos page, WASM hydration, Socket.IO relay.
+///
+/// The remaining LEPTOS_* variables that cargo-leptos sets (LEPTOS_SITE_PKG_DIR, LEPTOS_ENV,
+/// LEPTOS_RELOAD_PORT…) are read as Leptos documents them.
+#[derive(Debug, Clone, Parser)]
+#[command(name = "chat-server", version, about)]
+pub struct Config {
+    /// Address to listen on. Port 0 picks a free port (the log says which).
+    #[arg(long, env = "LEPTOS_SITE_ADDR", default_value = "127.0.0.1:3000")]
+    pub addr: SocketAddr,
+
+    /// Folder with the built site (pkg/ with the WASM, JS and CSS, plus the public assets), as
+    /// `cargo leptos build` writes it.
+    #[arg(long, env = "LEPTOS_SITE_ROOT", default_value = "target/site")]
+    pub site_root: PathBuf,
+
+    /// Longest message accepted, in characters.
+    #[arg(long, env = "CHAT_MAX_MESSAGE_CHARS", default_value_t = DEFAULT_MAX_MESSAGE_CHARS as u32,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_message_chars: u32,
+
+    /// Largest frame a client may send, in bytes, on websocket and long-polling alike. A client
+    /// that sends a larger one is disconnected.
+    #[arg(long, env = "CHAT_MAX_FRAME_BYTES", default_value_t = DEFAULT_MAX_FRAME_BYTES as u32,
+          value_parser = clap::value_parser!(u32).range(1024..))]
+    pub max_frame_bytes: u32,
+}
+
+impl Config {
+    /// The defaults, as if started with no flags and no environment: what tests start from.
+    pub fn defaults() -> Self {
+        Self::parse_from(["chat-server"])
+    }
+
+    pub fn limits(&self) -> Limits {
+        Limits {
+            max_message_chars: self.max_message_chars as usize,
+            max_frame_bytes: self.max_frame_bytes as usize,
+        }
+    }
+
+    pub fn leptos_options(&self) -> Result<LeptosOptions, LeptosConfigError> {
+        let mut options = get_configuration(None)?.leptos_options;
+        options.site_addr = self.addr;
+        options.site_root = self.site_root.to_string_lossy().into();
+        Ok(options)
+    }
+}

@@ -1,0 +1,3 @@
+//! Routes that are not pages.
+
+pub mod client_script;

@@ -1,0 +1,93 @@
+//! Per-socket, in-order processing of one event.
+//!
+//! socketioxide spawns a task for every incoming event, so two messages from one client may run
+//! concurrently and reach the others swapped. A chat must keep each sender's order. The
+//! synchronous `call` below runs in arrival order for a given socket (it is invoked from the
+//! socket's packet loop), so it only queues the event; one task per socket then handles the queue
+//! one event at a time.
+
+use std::{future::Future, sync::Arc};
+
+use serde::de::DeserializeOwned;
+use socketioxide::{
+    adapter::Adapter,
+    extract::{AckSender, SocketRef, TryData},
+    handler::{FromMessageParts, MessageHandler},
+    socket::Socket,
+    ParserError,
+};
+use socketioxide_core::Value;
+use tokio::sync::mpsc;
+
+/// How many events of one kind a single client may have waiting. Beyond it the client is sending
+/// faster than the server can store and relay, and the excess is refused.
+const QUEUE_DEPTH: usize = 256;
+
+/// One event as it arrived, not yet decoded: decoding happens in the worker, off the socket loop.
+pub struct Event<A: Adapter> {
+    socket: Arc<Socket<A>>,
+    data: Value,
+    ack_id: Option<i64>,
+}
+
+impl<A: Adapter> Event<A> {
+    pub fn socket(&self) -> SocketRef<A> {
+        SocketRef::from(self.socket.clone())
+    }
+
+    /// The event's first argument, decoded as `T`.
+    pub fn data<T: DeserializeOwned>(&mut self) -> Result<T, ParserError> {
+        let Ok(TryData(data)) = TryData::from_message_parts(&self.socket, &mut self.data, &self.ack_id);
+        data
+    }
+
+    /// Answers the client's acknowledgement callback, if it sent one (otherwise a no-op).
+    pub fn ack(&self) -> AckSender<A> {
+        let Ok(ack) = AckSender::from_message_parts(&self.socket, &mut Value::Bytes(Default::default()), &self.ack_id);
+        ack
+    }
+}
+
+/// What the queue does with an event that finds it full.
+pub type OnOverflow<A> = fn(Event<A>);
+
+/// A socketioxide message handler that runs `handler` for one socket's events strictly in the
+/// order they arrived. Create one per socket, in the connect handler.
+pub struct InOrder<A: Adapter> {
+    queue: mpsc::Sender<Event<A>>,
+    on_overflow: OnOverflow<A>,
+}
+
+impl<A: Adapter> InOrder<A> {
+    pub fn new<F, Fut>(handler: F, on_overflow: OnOverflow<A>) -> Self
+    where
+        F: Fn(Event<A>) -> Fut + Send + 'static,
+        Fut: Future<Output = ()> + Send,
+    {
+        let (queue, mut events) = mpsc::channel::<Event<A>>(QUEUE_DEPTH);
+        // The worker ends when the socket (which owns `queue` through its handler) is gone. It
+        // holds no socket of its own between events, so it does not keep the socket alive.
+        tokio::spawn(async move {
+            while let Some(event) = events.recv().await {
+                handler(event).await;
+            }
+        });
+        Self { queue, on_overflow }
+    }
+}
+
+/// Distinguishes this handler from socketioxide's closure handlers at the type level.
+pub struct InOrderMarker;
+
+impl<A: Adapter> MessageHandler<A, InOrderMarker> for InOrder<A> {
+    fn call(&self, socket: Arc<Socket<A>>, data: Value, ack_id: Option<i64>) {
+        let event = Event {
+            socket,
+            data,
+            ack_id,
+        };
+        if let Err(mpsc::error::TrySendError::Full(event)) = self.queue.try_send(event) {
+            (self.on_overflow)(event);
+        }
+    }
+}

@@ -1,0 +1,142 @@
+//! Bad input is refused, never relayed, and never costs anybody else their session.
+
+mod support;
+
+use app::protocol::{Ack, Rejection, DEFAULT_MAX_FRAME_BYTES, DEFAULT_MAX_MESSAGE_CHARS, NEW_MESSAGE};
+use rust_socketio::Payload;
+use serde_json::json;
+use server::Config;
+use support::{ChatClient, TestServer, Transport, PATIENCE};
+use tokio::{
+    io::{AsyncReadExt, AsyncWriteExt},
+    net::TcpStream,
+};
+
+#[tokio::test]
+async fn invalid_messages_get_an_error_and_are_not_relayed() {
+    let server = TestServer::start().await;
+    for transport in [Transport::Websocket, Transport::Polling] {
+        let mut sender = ChatClient::connect(&server, transport).await;
+        let mut other = ChatClient::connect(&server, Transport::Websocket).await;
+        let cases = [
+            (Payload::Text(vec![]), Rejection::Missing),
+            (Payload::Text(vec![json!(42)]), Rejection::NotText),
+            (Payload::Text(vec![json!(null)]), Rejection::NotText),
+            (Payload::Text(vec![json!({"text": "hola"})]), Rejection::NotText),
+            (Payload::Text(vec![json!(["hola"])]), Rejection::NotText),
+            (Payload::Text(vec![json!("")]), Rejection::Empty),
+            (Payload::Text(vec![json!(" \n\t ")]), Rejection::Empty),
+            (
+                Payload::Text(vec![json!("x".repeat(DEFAULT_MAX_MESSAGE_CHARS + 1))]),
+                Rejection::TooLong,
+            ),
+        ];
+        for (payload, reason) in cases {
+            let shown = format!("{payload:?}");
+            assert_eq!(sender.send_raw(payload).await, Ack::rejected(reason), "{shown:.60}");
+        }
+
+        // Nothing of the above was relayed: the first thing anybody sees is the next valid
+        // message, and the sender is still connected to send it.
+        assert_eq!(sender.send("sigo aquí").await, Ack::accepted());
+        assert_eq!(other.next_text().await, "sigo aquí");
+        assert_eq!(sender.next_text().await, "sigo aquí");
+    }
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn the_length_cap_counts_characters_and_is_configurable() {
+    let default = TestServer::start().await;
+    let client = ChatClient::connect(&default, Transport::Websocket).await;
+    let at_limit = "ñ".repeat(DEFAULT_MAX_MESSAGE_CHARS);
+    assert_eq!(client.send(&at_limit).await, Ack::accepted());
+    default.stop().await;
+
+    let mut config = Config::defaults();
+    config.max_message_chars = 5;
+    let strict = TestServer::start_with(config).await;
+    let client = ChatClient::connect(&strict, Transport::Websocket).await;
+    assert_eq!(client.send("ñandú").await, Ack::accepted());
+    assert_eq!(client.send("ñandús").await, Ack::rejected(Rejection::TooLong));
+    strict.stop().await;
+}
+
+#[tokio::test]
+async fn unknown_events_are_ignored() {
+    let server = TestServer::start().await;
+    let mut sender = ChatClient::connect(&server, Transport::Websocket).await;
+    let mut other = ChatClient::connect(&server, Transport::Websocket).await;
+    sender.socket.emit("otra cosa", json!("hola")).await.unwrap();
+    sender.socket.emit("nuevo_mensaje", json!("casi")).await.unwrap();
+    assert_eq!(sender.send("de verdad").await, Ack::accepted());
+    assert_eq!(other.next_text().await, "de verdad");
+    assert_eq!(sender.next_text().await, "de verdad");
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn an_oversize_frame_disconnects_only_its_sender() {
+    let server = TestServer::start().await;
+    let mut bystander = ChatClient::connect(&server, Transport::Websocket).await;
+    for transport in [Transport::Websocket, Transport::Polling] {
+        for size in [1 << 20, 10 << 20] {
+            let flooder = ChatClient::connect(&server, transport).await;
+            server.wait_for_clients(2).await;
+            // The send itself may or may not report the failure; the disconnect is what counts.
+            flooder
+                .socket
+                .emit(NEW_MESSAGE, json!("x".repeat(size)))
+                .await
+                .ok();
+            server.wait_for_clients(1).await;
+
+            let text = format!("sigo aquí tras {size} bytes por {transport:?}");
+            assert_eq!(bystander.send(&text).await, Ack::accepted());
+            assert_eq!(bystander.next_text().await, text);
+        }
+    }
+    server.stop().await;
+}
+
+/// A websocket frame that announces 10 MiB is refused from its header: the server hangs up while
+/// almost all of it is still unsent, so it never buffered it.
+#[tokio::test]
+async fn a_huge_websocket_frame_is_refused_from_its_header() {
+    let server = TestServer::start().await;
+    let mut tcp = TcpStream::connect(server.addr).await.unwrap();
+    let upgrade = format!(
+        "GET /socket.io/?EIO=4&transport=websocket HTTP/1.1\r\nHost: {}\r\nUpgrade: websocket\r\n\
+         Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\
+         Sec-WebSocket-Version: 13\r\n\r\n",
+        server.addr
+    );
+    tcp.write_all(upgrade.as_bytes()).await.unwrap();
+    let mut head = vec![0u8; 1024];
+    let n = tcp.read(&mut head).await.unwrap();
+    assert!(
+        String::from_utf8_lossy(&head[..n]).starts_with("HTTP/1.1 101"),
+        "websocket upgrade accepted"
+    );
+
+    let announced: u64 = 10 << 20;
+    let mut frame = vec![0x81, 0x80 | 127];
+    frame.extend_from_slice(&announced.to_be_bytes());
+    frame.extend_from_slice(&[0, 0, 0, 0]); // mask key
+    frame.extend(std::iter::repeat_n(b'4', DEFAULT_MAX_FRAME_BYTES + 1));
+    // The server may hang up before it has read all of this; that is the point.
+    tcp.write_all(&frame).await.ok();
+
+    let closed = tokio::time::timeout(PATIENCE, async {
+        let mut sink = vec![0u8; 64 * 1024];
+        loop {
+            match tcp.read(&mut sink).await {
+                Ok(0) | Err(_) => return,
+                Ok(_) => continue,
+            }
+        }
+    })
+    .await;
+    assert!(closed.is_ok(), "server closed the connection with 10 MiB unsent");
+    server.stop().await;
+}

@@ -1,0 +1,99 @@
+//! What the server answers over plain HTTP: the server-rendered page and the client script.
+
+mod support;
+
+use reqwest::{header, StatusCode};
+use scraper::{Html, Selector};
+use support::TestServer;
+
+fn select<'a>(page: &'a Html, css: &str) -> Vec<scraper::ElementRef<'a>> {
+    page.select(&Selector::parse(css).unwrap()).collect()
+}
+
+fn one<'a>(page: &'a Html, css: &str) -> scraper::ElementRef<'a> {
+    let found = select(page, css);
+    assert_eq!(found.len(), 1, "exactly one {css}");
+    found[0]
+}
+
+#[tokio::test]
+async fn the_page_is_rendered_with_the_seeds_elements() {
+    let server = TestServer::start().await;
+    let response = reqwest::get(server.url()).await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert!(response.headers()[header::CONTENT_TYPE]
+        .to_str()
+        .unwrap()
+        .starts_with("text/html"));
+    let page = Html::parse_document(&response.text().await.unwrap());
+
+    assert_eq!(one(&page, "html").attr("lang"), Some("es"));
+    assert_eq!(one(&page, "h3").text().collect::<String>(), "Mensajes:");
+    let list = one(&page, "ul#listado-msjs");
+    assert_eq!(list.attr("aria-live"), Some("polite"));
+    one(&page, "form#env-msjs");
+    let input = one(&page, "form#env-msjs input#nuevo-msj");
+    assert_eq!(input.attr("placeholder"), Some("Nuevo mensaje"));
+    let button = one(&page, "form#env-msjs button#btn-msj");
+    assert_eq!(button.attr("type"), Some("submit"));
+    assert_eq!(button.text().collect::<String>().trim(), "Enviar");
+    let status = one(&page, "#estado");
+    assert_eq!(status.attr("data-state"), Some("connecting"));
+
+    let scripts: Vec<_> = select(&page, "script[src]")
+        .iter()
+        .filter_map(|s| s.attr("src"))
+        .collect();
+    assert!(scripts.contains(&"/socket.io/socket.io.min.js"), "{scripts:?}");
+    assert!(
+        select(&page, "link[rel=modulepreload], script")
+            .iter()
+            .any(|e| e.html().contains("/pkg/chat.js")),
+        "the hydration script is there"
+    );
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn the_official_client_is_served_where_nodes_socket_io_serves_it() {
+    let server = TestServer::start().await;
+    for (path, marker) in [
+        ("/socket.io/socket.io.js", "Socket.IO v4.8.4"),
+        ("/socket.io/socket.io.min.js", "Socket.IO v4.8.4"),
+    ] {
+        let response = reqwest::get(format!("{}{path}", server.url())).await.unwrap();
+        assert_eq!(response.status(), StatusCode::OK, "{path}");
+        assert_eq!(
+            response.headers()[header::CONTENT_TYPE],
+            "application/javascript; charset=utf-8"
+        );
+        let etag = response.headers()[header::ETAG].clone();
+        assert!(response.text().await.unwrap().contains(marker), "{path}");
+
+        let cached = reqwest::Client::new()
+            .get(format!("{}{path}", server.url()))
+            .header(header::IF_NONE_MATCH, etag)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(cached.status(), StatusCode::NOT_MODIFIED, "{path}");
+    }
+
+    // The Engine.IO endpoint right beside it still answers: the script routes did not shadow it.
+    let handshake = reqwest::get(format!("{}/socket.io/?EIO=4&transport=polling", server.url()))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(handshake.starts_with("0{\"sid\":"), "{handshake}");
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn unknown_paths_are_404() {
+    let server = TestServer::start().await;
+    let response = reqwest::get(format!("{}/no-existe", server.url())).await.unwrap();
+    assert_eq!(response.status(), StatusCode::NOT_FOUND);
+    server.stop().await;
+}
