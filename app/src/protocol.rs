@@ -63,7 +63,7 @@ pub enum Rejection {
 #[derive(Debug, Deserialize)]
 #[serde(untagged)]
 pub enum MessageArg {
-    Text(String),
+    Text(StrictText),
     Other(serde::de::IgnoredAny),
 }
 
@@ -71,9 +71,33 @@ impl MessageArg {
     /// The text to relay, or why there is none.
     pub fn into_text(self, max_chars: usize) -> Result<String, Rejection> {
         match self {
-            MessageArg::Text(text) => check_message(&text, max_chars).map(|()| text),
+            MessageArg::Text(StrictText(text)) => check_message(&text, max_chars).map(|()| text),
             MessageArg::Other(_) => Err(Rejection::NotText),
         }
+    }
+}
+
+/// A JSON string and nothing else. serde's own `String` also takes byte arrays that happen to be
+/// UTF-8, which would let a binary attachment pass for a message.
+#[derive(Debug)]
+pub struct StrictText(String);
+
+impl<'de> Deserialize<'de> for StrictText {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct OnlyStrings;
+        impl serde::de::Visitor<'_> for OnlyStrings {
+            type Value = String;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<String, E> {
+                Ok(text.to_owned())
+            }
+            fn visit_string<E: serde::de::Error>(self, text: String) -> Result<String, E> {
+                Ok(text)
+            }
+        }
+        deserializer.deserialize_str(OnlyStrings).map(StrictText)
     }
 }
 
@@ -140,6 +164,15 @@ mod tests {
     }
 
     #[test]
+    fn bytes_are_not_text_even_when_they_are_utf8() {
+        let arg: MessageArg = serde_json::from_value(json!("placeholder")).unwrap();
+        assert!(matches!(arg, MessageArg::Text(_)));
+        let bytes = serde::de::value::BytesDeserializer::<serde::de::value::Error>::new(b"hola");
+        let arg = MessageArg::deserialize(bytes).unwrap();
+        assert_eq!(arg.into_text(10), Err(Rejection::NotText));
+    }
+
+    #[test]
     fn acks_have_the_documented_wire_shape() {
         assert_eq!(
             serde_json::to_value(Ack::accepted()).unwrap(),
@@ -149,7 +182,8 @@ mod tests {
             serde_json::to_value(Ack::rejected(Rejection::TooLong)).unwrap(),
             json!({"error": "too_long", "message": "El mensaje es demasiado largo."})
         );
-        let back: Ack = serde_json::from_value(json!({"error": "not_text", "message": "x"})).unwrap();
+        let back: Ack =
+            serde_json::from_value(json!({"error": "not_text", "message": "x"})).unwrap();
         assert_eq!(
             back,
             Ack::Rejected {

@@ -2,7 +2,9 @@
 
 mod support;
 
-use app::protocol::{Ack, Rejection, DEFAULT_MAX_FRAME_BYTES, DEFAULT_MAX_MESSAGE_CHARS, NEW_MESSAGE};
+use app::protocol::{
+    Ack, Rejection, DEFAULT_MAX_FRAME_BYTES, DEFAULT_MAX_MESSAGE_CHARS, NEW_MESSAGE,
+};
 use rust_socketio::Payload;
 use serde_json::json;
 use server::Config;
@@ -22,7 +24,10 @@ async fn invalid_messages_get_an_error_and_are_not_relayed() {
             (Payload::Text(vec![]), Rejection::Missing),
             (Payload::Text(vec![json!(42)]), Rejection::NotText),
             (Payload::Text(vec![json!(null)]), Rejection::NotText),
-            (Payload::Text(vec![json!({"text": "hola"})]), Rejection::NotText),
+            (
+                Payload::Text(vec![json!({"text": "hola"})]),
+                Rejection::NotText,
+            ),
             (Payload::Text(vec![json!(["hola"])]), Rejection::NotText),
             (Payload::Text(vec![json!("")]), Rejection::Empty),
             (Payload::Text(vec![json!(" \n\t ")]), Rejection::Empty),
@@ -33,7 +38,11 @@ async fn invalid_messages_get_an_error_and_are_not_relayed() {
         ];
         for (payload, reason) in cases {
             let shown = format!("{payload:?}");
-            assert_eq!(sender.send_raw(payload).await, Ack::rejected(reason), "{shown:.60}");
+            assert_eq!(
+                sender.send_raw(payload).await,
+                Ack::rejected(reason),
+                "{shown:.60}"
+            );
         }
 
         // Nothing of the above was relayed: the first thing anybody sees is the next valid
@@ -58,7 +67,10 @@ async fn the_length_cap_counts_characters_and_is_configurable() {
     let strict = TestServer::start_with(config).await;
     let client = ChatClient::connect(&strict, Transport::Websocket).await;
     assert_eq!(client.send("ñandú").await, Ack::accepted());
-    assert_eq!(client.send("ñandús").await, Ack::rejected(Rejection::TooLong));
+    assert_eq!(
+        client.send("ñandús").await,
+        Ack::rejected(Rejection::TooLong)
+    );
     strict.stop().await;
 }
 
@@ -67,8 +79,16 @@ async fn unknown_events_are_ignored() {
     let server = TestServer::start().await;
     let mut sender = ChatClient::connect(&server, Transport::Websocket).await;
     let mut other = ChatClient::connect(&server, Transport::Websocket).await;
-    sender.socket.emit("otra cosa", json!("hola")).await.unwrap();
-    sender.socket.emit("nuevo_mensaje", json!("casi")).await.unwrap();
+    sender
+        .socket
+        .emit("otra cosa", json!("hola"))
+        .await
+        .unwrap();
+    sender
+        .socket
+        .emit("nuevo_mensaje", json!("casi"))
+        .await
+        .unwrap();
     assert_eq!(sender.send("de verdad").await, Ack::accepted());
     assert_eq!(other.next_text().await, "de verdad");
     assert_eq!(sender.next_text().await, "de verdad");
@@ -137,6 +157,9 @@ async fn a_huge_websocket_frame_is_refused_from_its_header() {
         }
     })
     .await;
-    assert!(closed.is_ok(), "server closed the connection with 10 MiB unsent");
+    assert!(
+        closed.is_ok(),
+        "server closed the connection with 10 MiB unsent"
+    );
     server.stop().await;
 }

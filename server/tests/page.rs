@@ -44,7 +44,10 @@ async fn the_page_is_rendered_with_the_seeds_elements() {
         .iter()
         .filter_map(|s| s.attr("src"))
         .collect();
-    assert!(scripts.contains(&"/socket.io/socket.io.min.js"), "{scripts:?}");
+    assert!(
+        scripts.contains(&"/socket.io/socket.io.min.js"),
+        "{scripts:?}"
+    );
     assert!(
         select(&page, "link[rel=modulepreload], script")
             .iter()
@@ -61,7 +64,9 @@ async fn the_official_client_is_served_where_nodes_socket_io_serves_it() {
         ("/socket.io/socket.io.js", "Socket.IO v4.8.4"),
         ("/socket.io/socket.io.min.js", "Socket.IO v4.8.4"),
     ] {
-        let response = reqwest::get(format!("{}{path}", server.url())).await.unwrap();
+        let response = reqwest::get(format!("{}{path}", server.url()))
+            .await
+            .unwrap();
         assert_eq!(response.status(), StatusCode::OK, "{path}");
         assert_eq!(
             response.headers()[header::CONTENT_TYPE],
@@ -80,12 +85,15 @@ async fn the_official_client_is_served_where_nodes_socket_io_serves_it() {
     }
 
     // The Engine.IO endpoint right beside it still answers: the script routes did not shadow it.
-    let handshake = reqwest::get(format!("{}/socket.io/?EIO=4&transport=polling", server.url()))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let handshake = reqwest::get(format!(
+        "{}/socket.io/?EIO=4&transport=polling",
+        server.url()
+    ))
+    .await
+    .unwrap()
+    .text()
+    .await
+    .unwrap();
     assert!(handshake.starts_with("0{\"sid\":"), "{handshake}");
     server.stop().await;
 }
@@ -93,7 +101,9 @@ async fn the_official_client_is_served_where_nodes_socket_io_serves_it() {
 #[tokio::test]
 async fn unknown_paths_are_404() {
     let server = TestServer::start().await;
-    let response = reqwest::get(format!("{}/no-existe", server.url())).await.unwrap();
+    let response = reqwest::get(format!("{}/no-existe", server.url()))
+        .await
+        .unwrap();
     assert_eq!(response.status(), StatusCode::NOT_FOUND);
     server.stop().await;
 }

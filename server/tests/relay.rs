@@ -40,7 +40,10 @@ async fn each_senders_order_is_kept() {
         async move {
             for n in 0..PER_SENDER {
                 socket
-                    .emit(app::protocol::NEW_MESSAGE, serde_json::json!(format!("{name} {n}")))
+                    .emit(
+                        app::protocol::NEW_MESSAGE,
+                        serde_json::json!(format!("{name} {n}")),
+                    )
                     .await
                     .unwrap();
             }
@@ -53,7 +56,11 @@ async fn each_senders_order_is_kept() {
         let text = watcher.next_text().await;
         let (name, n) = text.split_once(' ').unwrap();
         let slot = usize::from(name == "bea");
-        assert_eq!(n.parse::<usize>().unwrap(), next[slot], "{name}'s messages out of order");
+        assert_eq!(
+            n.parse::<usize>().unwrap(),
+            next[slot],
+            "{name}'s messages out of order"
+        );
         next[slot] += 1;
     }
     assert_eq!(next, [PER_SENDER, PER_SENDER]);

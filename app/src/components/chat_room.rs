@@ -35,7 +35,9 @@ pub fn ChatRoom() -> impl IntoView {
             return;
         };
         spawn_local(async move {
-            let outcome = live.emit_with_ack::<_, Ack>(NEW_MESSAGE, &text, ACK_TIMEOUT).await;
+            let outcome = live
+                .emit_with_ack::<_, Ack>(NEW_MESSAGE, &text, ACK_TIMEOUT)
+                .await;
             notice.set(match outcome {
                 Ok(Ack::Accepted { .. }) => None,
                 Ok(Ack::Rejected { message, .. }) => Some(message),

@@ -40,7 +40,11 @@ impl Socket {
 
     /// Calls `listener` with the first argument of every `event`, decoded as `T`. Payloads that
     /// do not decode are dropped: a misbehaving peer must not break the page.
-    pub fn on<T: DeserializeOwned + 'static>(&self, event: &str, mut listener: impl FnMut(T) + 'static) {
+    pub fn on<T: DeserializeOwned + 'static>(
+        &self,
+        event: &str,
+        mut listener: impl FnMut(T) + 'static,
+    ) {
         let callback = Closure::<dyn FnMut(JsValue)>::new(move |arg: JsValue| {
             if let Ok(value) = serde_wasm_bindgen::from_value(arg) {
                 listener(value);
@@ -73,7 +77,8 @@ impl Socket {
         arg: &A,
         timeout: Duration,
     ) -> Result<R, SocketError> {
-        let arg = serde_wasm_bindgen::to_value(arg).map_err(|e| SocketError::Payload(e.to_string()))?;
+        let arg =
+            serde_wasm_bindgen::to_value(arg).map_err(|e| SocketError::Payload(e.to_string()))?;
         let promise = self
             .raw
             .timeout(timeout.as_millis() as f64)

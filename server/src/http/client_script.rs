@@ -33,7 +33,10 @@ const ETAG: &str = concat!("\"", client_version!(), "\"");
 
 pub fn routes() -> Router {
     Router::new()
-        .route("/socket.io/socket.io.js", get(|h: HeaderMap| async move { script(&h, FULL) }))
+        .route(
+            "/socket.io/socket.io.js",
+            get(|h: HeaderMap| async move { script(&h, FULL) }),
+        )
         .route(
             "/socket.io/socket.io.min.js",
             get(|h: HeaderMap| async move { script(&h, MINIFIED) }),
@@ -47,7 +50,10 @@ fn script(request: &HeaderMap, body: &'static str) -> Response {
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/javascript; charset=utf-8"),
         ),
-        (header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=0")),
+        (
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("public, max-age=0"),
+        ),
         (header::ETAG, etag.clone()),
     ];
     if request.get(header::IF_NONE_MATCH) == Some(&etag) {

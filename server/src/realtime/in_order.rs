@@ -37,13 +37,18 @@ impl<A: Adapter> Event<A> {
 
     /// The event's first argument, decoded as `T`.
     pub fn data<T: DeserializeOwned>(&mut self) -> Result<T, ParserError> {
-        let Ok(TryData(data)) = TryData::from_message_parts(&self.socket, &mut self.data, &self.ack_id);
+        let Ok(TryData(data)) =
+            TryData::from_message_parts(&self.socket, &mut self.data, &self.ack_id);
         data
     }
 
     /// Answers the client's acknowledgement callback, if it sent one (otherwise a no-op).
     pub fn ack(&self) -> AckSender<A> {
-        let Ok(ack) = AckSender::from_message_parts(&self.socket, &mut Value::Bytes(Default::default()), &self.ack_id);
+        let Ok(ack) = AckSender::from_message_parts(
+            &self.socket,
+            &mut Value::Bytes(Default::default()),
+            &self.ack_id,
+        );
         ack
     }
 }

@@ -69,7 +69,11 @@ impl TestServer {
             }
         })
         .await;
-        assert!(counted.is_ok(), "expected {n} clients, the server has {}", self.io.sockets().len());
+        assert!(
+            counted.is_ok(),
+            "expected {n} clients, the server has {}",
+            self.io.sockets().len()
+        );
     }
 
     pub async fn stop(mut self) {

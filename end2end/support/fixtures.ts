@@ -1,0 +1,61 @@
+// Playwright fixtures: a fresh server per test, and pages that fail the test on any console error.
+
+import { test as base, expect, type BrowserContext, type Page } from '@playwright/test';
+import { ChatServer } from './server';
+
+type Fixtures = {
+  server: ChatServer;
+  /** Console errors that a test expects (matched against the message text). */
+  allowConsoleErrors: RegExp[];
+  /** Opens a new browser context (a separate person) with a page on `path`. */
+  openChat: (path?: string) => Promise<Page>;
+};
+
+export const test = base.extend<Fixtures>({
+  server: async ({}, use) => {
+    const server = await ChatServer.start();
+    await use(server);
+    await server.stop();
+  },
+
+  allowConsoleErrors: [[], { option: true }],
+
+  openChat: async ({ browser, server, allowConsoleErrors }, use) => {
+    const contexts: BrowserContext[] = [];
+    const errors: string[] = [];
+    await use(async (path = '/') => {
+      const context = await browser.newContext();
+      contexts.push(context);
+      const page = await context.newPage();
+      watchConsole(page, errors, allowConsoleErrors);
+      await page.goto(new URL(path, server.url).href);
+      return page;
+    });
+    await Promise.all(contexts.map((context) => context.close()));
+    expect(errors, 'console errors').toEqual([]);
+  },
+});
+
+export function watchConsole(page: Page, errors: string[], allowed: RegExp[]): void {
+  const record = (text: string) => {
+    if (!allowed.some((pattern) => pattern.test(text))) errors.push(`${page.url()}: ${text}`);
+  };
+  page.on('console', (message) => {
+    if (message.type() === 'error' || message.type() === 'warning') record(message.text());
+  });
+  page.on('pageerror', (error) => record(String(error)));
+}
+
+/** Waits until the page's socket is connected, as shown to the user. */
+export async function connected(page: Page): Promise<void> {
+  await expect(page.locator('#estado')).toHaveAttribute('data-state', 'connected');
+}
+
+/** Types `text` and sends it with Enter or the button. */
+export async function send(page: Page, text: string, how: 'enter' | 'button' = 'enter'): Promise<void> {
+  await page.locator('#nuevo-msj').fill(text);
+  if (how === 'enter') await page.locator('#nuevo-msj').press('Enter');
+  else await page.locator('#btn-msj').click();
+}
+
+export { expect };

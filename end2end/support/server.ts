@@ -1,0 +1,57 @@
+// Starts the real server binary (built by `cargo leptos build --release`) on a loopback port.
+
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import path from 'node:path';
+import readline from 'node:readline';
+import { fileURLToPath } from 'node:url';
+
+export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const binary = process.env.CHAT_SERVER_BIN ?? path.join(repoRoot, 'target/release/server');
+
+export class ChatServer {
+  private exited: Promise<unknown>;
+
+  private constructor(
+    private readonly child: ChildProcess,
+    readonly port: number,
+    readonly log: string[],
+  ) {
+    this.exited = once(child, 'exit');
+  }
+
+  get url(): string {
+    return `http://127.0.0.1:${this.port}`;
+  }
+
+  /** Starts a server; port 0 lets the OS pick a free one. */
+  static async start({ port = 0, args = [] as string[] } = {}): Promise<ChatServer> {
+    const child = spawn(binary, ['--addr', `127.0.0.1:${port}`, ...args], {
+      cwd: repoRoot,
+      env: { ...process.env, NO_COLOR: '1', RUST_LOG: 'info' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const log: string[] = [];
+    child.stderr!.on('data', (chunk) => log.push(String(chunk)));
+    const lines = readline.createInterface({ input: child.stdout! });
+    const bound = new Promise<number>((resolve, reject) => {
+      child.once('exit', (code) => reject(new Error(`server exited (${code}) before listening:\n${log.join('')}`)));
+      lines.on('line', (line) => {
+        log.push(line);
+        const found = /listening on http:\/\/[\d.]+:(\d+)/.exec(line);
+        if (found) resolve(Number(found[1]));
+      });
+    });
+    const timeout = new Promise<never>((_, reject) =>
+      setTimeout(() => reject(new Error('server did not start within 20 s')), 20_000).unref(),
+    );
+    return new ChatServer(child, await Promise.race([bound, timeout]), log);
+  }
+
+  /** Stops the server the way an operator would (SIGTERM) and waits for it to exit. */
+  async stop(): Promise<void> {
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
+    this.child.kill('SIGTERM');
+    await this.exited;
+  }
+}

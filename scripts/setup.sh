@@ -1,0 +1,61 @@
+# Sourced by the scripts beside it: installs what building (and, with `test`, testing) the chat
+# needs, skipping whatever is already there, and puts the tools on PATH.
+#   source scripts/setup.sh build|test
+
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+
+# cargo-leptos 0.3.11 needs Rust 1.96; 0.3.10 builds on 1.94+ (this workspace's minimum).
+CARGO_LEPTOS_VERSION=0.3.10
+# wasm-bindgen-cli must match the wasm-bindgen library exactly (pinned in Cargo.toml).
+WASM_BINDGEN_VERSION="$(sed -n '/^name = "wasm-bindgen"$/{n;s/^version = "\(.*\)"$/\1/p;}' Cargo.lock)"
+
+export PATH="$HOME/.cargo/bin:$root/tools/node_modules/.bin:$PATH"
+
+step() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+
+# `npm ci` in $1 unless its node_modules already match its lock file.
+npm_ci() {
+  local dir="$1" stamp="$1/node_modules/.installed-from-lock"
+  if ! cmp -s "$dir/package-lock.json" "$stamp" 2>/dev/null; then
+    step "npm ci in $dir"
+    npm ci --prefix "$dir" --no-audit --no-fund
+    cp "$dir/package-lock.json" "$stamp"
+  fi
+}
+
+command -v cargo >/dev/null || { echo "Rust is needed: see https://rustup.rs" >&2; exit 1; }
+node_major="$(node --version 2>/dev/null | sed -n 's/^v\([0-9]*\).*/\1/p')"
+if [ -z "$node_major" ] || [ "$node_major" -lt 20 ]; then
+  echo "Node.js 20 or newer (with npm) is needed; found: $(node --version 2>/dev/null || echo none)" >&2
+  exit 1
+fi
+
+if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
+  step "rustup target add wasm32-unknown-unknown"
+  rustup target add wasm32-unknown-unknown
+fi
+if [ "$(cargo leptos --version 2>/dev/null)" != "cargo-leptos $CARGO_LEPTOS_VERSION" ]; then
+  step "cargo install cargo-leptos $CARGO_LEPTOS_VERSION (about 15 minutes on 2 cores)"
+  cargo install cargo-leptos --version "$CARGO_LEPTOS_VERSION" --locked
+fi
+if [ "$(wasm-bindgen --version 2>/dev/null)" != "wasm-bindgen $WASM_BINDGEN_VERSION" ]; then
+  step "cargo install wasm-bindgen-cli $WASM_BINDGEN_VERSION"
+  # Not --locked: its lock file pins a yanked crate.
+  cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION"
+fi
+# wasm-opt from npm's binaryen: Debian's binaryen 108 emits WASM that fails in the browser.
+npm_ci tools
+
+if [ "${1:-build}" = test ]; then
+  npm_ci end2end
+  if [ ! -x "${CHROMIUM_PATH:-/usr/bin/chromium}" ]; then
+    step "apt-get install chromium"
+    sudo_if_needed=""
+    [ "$(id -u)" -eq 0 ] || sudo_if_needed=sudo
+    $sudo_if_needed apt-get update
+    DEBIAN_FRONTEND=noninteractive $sudo_if_needed apt-get install -y chromium
+  fi
+fi
