@@ -2,6 +2,8 @@
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -15,6 +17,8 @@ export class ChatServer {
   private constructor(
     private readonly child: ChildProcess,
     readonly port: number,
+    /** The history's database URL. */
+    readonly database: string,
     readonly log: string[],
   ) {
     this.exited = once(child, 'exit');
@@ -24,9 +28,13 @@ export class ChatServer {
     return `http://127.0.0.1:${this.port}`;
   }
 
-  /** Starts a server; port 0 lets the OS pick a free one. */
-  static async start({ port = 0, args = [] as string[] } = {}): Promise<ChatServer> {
-    const child = spawn(binary, ['--addr', `127.0.0.1:${port}`, ...args], {
+  /**
+   * Starts a server; port 0 lets the OS pick a free one. Without `database`, the server gets an
+   * empty history of its own; pass another server's `database` to restart on its history.
+   */
+  static async start({ port = 0, database = '', args = [] as string[] } = {}): Promise<ChatServer> {
+    database ||= `sqlite://${path.join(mkdtempSync(path.join(tmpdir(), 'chat-db-')), 'chat.db')}?mode=rwc`;
+    const child = spawn(binary, ['--addr', `127.0.0.1:${port}`, '--database-url', database, ...args], {
       cwd: repoRoot,
       env: { ...process.env, NO_COLOR: '1', RUST_LOG: 'info' },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -45,7 +53,7 @@ export class ChatServer {
     const timeout = new Promise<never>((_, reject) =>
       setTimeout(() => reject(new Error('server did not start within 20 s')), 20_000).unref(),
     );
-    return new ChatServer(child, await Promise.race([bound, timeout]), log);
+    return new ChatServer(child, await Promise.race([bound, timeout]), database, log);
   }
 
   /** Stops the server the way an operator would (SIGTERM) and waits for it to exit. */

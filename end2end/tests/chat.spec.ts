@@ -84,7 +84,7 @@ test.describe('when the server goes away', () => {
     }
 
     const { ChatServer } = await import('../support/server');
-    const again = await ChatServer.start({ port: server.port });
+    const again = await ChatServer.start({ port: server.port, database: server.database });
     try {
       // socket.io-client backs off up to 5 s between attempts.
       await expect(ana.locator('#estado')).toHaveAttribute('data-state', 'connected', { timeout: 20_000 });

@@ -25,21 +25,39 @@ for (const transport of ['websocket', 'polling'] as const) {
       const seenByAna = once(ana, 'nuevo mensaje');
       const seenByBeto = once(beto, 'nuevo mensaje');
 
-      expect(await ana.timeout(5_000).emitWithAck('nuevo mensaje', 'hola 👋')).toEqual({ ok: true });
-      expect(await seenByAna).toEqual(['hola 👋']);
-      expect(await seenByBeto).toEqual(['hola 👋']);
+      const ack = await ana.timeout(5_000).emitWithAck('nuevo mensaje', 'hola 👋');
+      expect(ack).toEqual({ ok: true, id: expect.any(Number) });
+      // The text comes first, as the seed's clients expect; the stored message's details follow.
+      const meta = { id: ack.id, user: 'Anónimo', room: 'general', at: expect.any(String) };
+      expect(await seenByAna).toEqual(['hola 👋', meta]);
+      expect(await seenByBeto).toEqual(['hola 👋', meta]);
 
       // The seed's client sends without an ack callback; that works too.
       const next = once(beto, 'nuevo mensaje');
       ana.emit('nuevo mensaje', 'sin ack');
-      expect(await next).toEqual(['sin ack']);
+      expect((await next)[0]).toBe('sin ack');
+    });
+
+    test('a returning client gets a long absence replayed in order', async ({ server }) => {
+      const writer = await connect(server.url);
+      for (let n = 0; n < 1_000; n++) {
+        // Every 100th waits for its ack, so the burst never overflows the sender's queue.
+        if (n % 100 === 99) await writer.timeout(5_000).emitWithAck('nuevo mensaje', `m${n}`);
+        else writer.emit('nuevo mensaje', `m${n}`);
+      }
+      const reader = io(server.url, { transports: [transport], forceNew: true, reconnection: false, auth: { offset: 0 } });
+      sockets.push(reader);
+      const texts: string[] = [];
+      reader.on('history', (batch: { text: string }[]) => texts.push(...batch.map((m) => m.text)));
+      await expect.poll(() => texts.length).toBe(1_000);
+      expect(texts).toEqual(Array.from({ length: 1_000 }, (_, n) => `m${n}`));
     });
 
     test('refuses bad payloads with an error ack and stays connected', async ({ server }) => {
       const ana = await connect(server.url);
       const beto = await connect(server.url);
       const received: unknown[] = [];
-      beto.on('nuevo mensaje', (text) => received.push(text));
+      beto.on('nuevo mensaje', (text: unknown) => received.push(text));
 
       const refused = async (...args: unknown[]) =>
         (await ana.timeout(5_000).emitWithAck('nuevo mensaje', ...args)).error;
@@ -53,7 +71,7 @@ for (const transport of ['websocket', 'polling'] as const) {
       const reply = await ana.timeout(5_000).emitWithAck('nuevo mensaje', 42);
       expect(reply.message).toBe('El mensaje debe ser texto.');
 
-      expect(await ana.timeout(5_000).emitWithAck('nuevo mensaje', 'sigo aquí')).toEqual({ ok: true });
+      expect(await ana.timeout(5_000).emitWithAck('nuevo mensaje', 'sigo aquí')).toMatchObject({ ok: true });
       await expect.poll(() => received).toEqual(['sigo aquí']);
       expect(ana.connected).toBe(true);
     });

@@ -24,6 +24,14 @@ pub struct Config {
     #[arg(long, env = "LEPTOS_SITE_ROOT", default_value = "target/site")]
     pub site_root: PathBuf,
 
+    /// Where the message history lives. The SQLite file is created on first run.
+    #[arg(
+        long,
+        env = "DATABASE_URL",
+        default_value = "sqlite://chat.db?mode=rwc"
+    )]
+    pub database_url: String,
+
     /// Longest message accepted, in characters.
     #[arg(long, env = "CHAT_MAX_MESSAGE_CHARS", default_value_t = DEFAULT_MAX_MESSAGE_CHARS as u32,
           value_parser = clap::value_parser!(u32).range(1..))]

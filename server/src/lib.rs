@@ -4,8 +4,11 @@ pub mod config;
 mod http;
 mod page;
 mod realtime;
+pub mod store;
 
 use std::future::Future;
+
+use anyhow::Context;
 
 use axum::Router;
 use socketioxide::SocketIo;
@@ -20,12 +23,19 @@ pub struct App {
     pub io: SocketIo,
 }
 
-pub fn app(config: &Config) -> anyhow::Result<App> {
+pub async fn app(config: &Config) -> anyhow::Result<App> {
     let options = config.leptos_options()?;
     // Leptos spawns its rendering tasks through this global executor. Setting it a second time
     // (tests build several apps in one process) fails harmlessly and keeps the first.
     any_spawner::Executor::init_tokio().ok();
-    let (socket_layer, io) = realtime::layer(config.limits());
+    let store = store::Store::open(&config.database_url)
+        .await
+        .with_context(|| format!("cannot open the message store at {}", config.database_url))?;
+    let (socket_layer, io) = realtime::layer(realtime::Realtime {
+        limits: config.limits(),
+        store,
+        presence: realtime::Presence::default(),
+    });
     // socketioxide's layer answers every path under /socket.io/, the client script's included,
     // so the script routes sit outside the layered part of the router.
     let site = page::routes(options).layer(socket_layer);

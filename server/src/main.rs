@@ -14,7 +14,7 @@ async fn main() -> anyhow::Result<()> {
         )
         .init();
 
-    let app = server::app(&config)?;
+    let app = server::app(&config).await?;
     let listener = TcpListener::bind(config.addr)
         .await
         .with_context(|| format!("cannot listen on {}", config.addr))?;

@@ -18,7 +18,8 @@ fn one<'a>(page: &'a Html, css: &str) -> scraper::ElementRef<'a> {
 
 #[tokio::test]
 async fn the_page_is_rendered_with_the_seeds_elements() {
-    let server = TestServer::start().await;
+    let history = support::history();
+    let server = TestServer::start(&history).await;
     let response = reqwest::get(server.url()).await.unwrap();
     assert_eq!(response.status(), StatusCode::OK);
     assert!(response.headers()[header::CONTENT_TYPE]
@@ -59,7 +60,8 @@ async fn the_page_is_rendered_with_the_seeds_elements() {
 
 #[tokio::test]
 async fn the_official_client_is_served_where_nodes_socket_io_serves_it() {
-    let server = TestServer::start().await;
+    let history = support::history();
+    let server = TestServer::start(&history).await;
     for (path, marker) in [
         ("/socket.io/socket.io.js", "Socket.IO v4.8.4"),
         ("/socket.io/socket.io.min.js", "Socket.IO v4.8.4"),
@@ -100,7 +102,8 @@ async fn the_official_client_is_served_where_nodes_socket_io_serves_it() {
 
 #[tokio::test]
 async fn unknown_paths_are_404() {
-    let server = TestServer::start().await;
+    let history = support::history();
+    let server = TestServer::start(&history).await;
     let response = reqwest::get(format!("{}/no-existe", server.url()))
         .await
         .unwrap();

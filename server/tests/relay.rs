@@ -2,12 +2,12 @@
 
 mod support;
 
-use app::protocol::Ack;
 use support::{ChatClient, TestServer, Transport};
 
 #[tokio::test]
 async fn every_client_gets_every_message_sender_included() {
-    let server = TestServer::start().await;
+    let history = support::history();
+    let server = TestServer::start(&history).await;
     let mut clients = vec![
         ChatClient::connect(&server, Transport::Websocket).await,
         ChatClient::connect(&server, Transport::Polling).await,
@@ -16,7 +16,7 @@ async fn every_client_gets_every_message_sender_included() {
 
     for sender in 0..clients.len() {
         let text = format!("hola desde el cliente {sender}");
-        assert_eq!(clients[sender].send(&text).await, Ack::accepted());
+        assert!(clients[sender].send(&text).await.is_accepted());
         for client in &mut clients {
             assert_eq!(client.next_text().await, text);
         }
@@ -28,7 +28,8 @@ async fn every_client_gets_every_message_sender_included() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn each_senders_order_is_kept() {
     const PER_SENDER: usize = 200;
-    let server = TestServer::start().await;
+    let history = support::history();
+    let server = TestServer::start(&history).await;
     let mut watcher = ChatClient::connect(&server, Transport::Websocket).await;
     let ana = ChatClient::connect(&server, Transport::Websocket).await;
     let bea = ChatClient::connect(&server, Transport::Polling).await;

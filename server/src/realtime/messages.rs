@@ -1,23 +1,50 @@
-//! `"nuevo mensaje"`: validate, then relay to everybody, sender included (the seed's `io.emit`).
+//! `"nuevo mensaje"`: validate, store, then relay to the room, sender included (the seed's
+//! `io.emit`, per room). A resend of a stored message is acknowledged but not relayed again.
 
-use app::protocol::{Ack, MessageArg, Rejection, NEW_MESSAGE};
-use socketioxide::{adapter::Adapter, SocketIo};
-use tracing::{debug, warn};
+use app::protocol::{Ack, Identity, Rejection, SentMessage, NEW_MESSAGE};
+use socketioxide::adapter::Adapter;
+use tracing::{debug, error, warn};
 
-use super::{in_order::Event, Limits};
+use super::{in_order::Event, Realtime};
+use crate::store::{NewMessage, Stored};
 
-pub async fn relay<A: Adapter>(mut event: Event<A>, limits: Limits, io: SocketIo<A>) {
+pub async fn relay<A: Adapter>(mut event: Event<A>, identity: Identity, realtime: Realtime) {
     let socket = event.socket();
     let verdict = event
-        .data::<MessageArg>()
+        .data::<SentMessage>()
         .map_err(|_| Rejection::Missing)
-        .and_then(|arg| arg.into_text(limits.max_message_chars));
-
+        .and_then(|sent| sent.validate(realtime.limits.max_message_chars));
     let ack = match verdict {
-        Ok(text) => {
-            broadcast(&io, &text).await;
-            debug!(id = %socket.id, chars = text.chars().count(), "message relayed");
-            Ack::accepted()
+        Ok((text, client_offset)) => {
+            let message = NewMessage {
+                room: &identity.room,
+                user: &identity.name,
+                text: &text,
+                client_offset: client_offset.as_deref(),
+            };
+            match realtime.store.insert(message).await {
+                Ok(Stored::New(stored)) => {
+                    // A receiver whose buffer is full misses this one; it is in the history,
+                    // and the sender is still told its message is stored.
+                    if let Err(error) = socket
+                        .within(identity.room.clone())
+                        .emit(NEW_MESSAGE, &(&stored.text, &stored.meta))
+                        .await
+                    {
+                        warn!(%error, "message not delivered to every client");
+                    }
+                    debug!(id = %socket.id, offset = stored.meta.id, "message stored and relayed");
+                    Ack::stored(stored.meta.id)
+                }
+                Ok(Stored::Duplicate(stored)) => {
+                    debug!(id = %socket.id, offset = stored.meta.id, "resend acknowledged");
+                    Ack::stored(stored.meta.id)
+                }
+                Err(failure) => {
+                    error!(id = %socket.id, error = %failure, "message not stored");
+                    Ack::rejected(Rejection::Unavailable)
+                }
+            }
         }
         Err(reason) => {
             debug!(id = %socket.id, ?reason, "message refused");
@@ -26,19 +53,6 @@ pub async fn relay<A: Adapter>(mut event: Event<A>, limits: Limits, io: SocketIo
     };
     // The sender may be gone already; there is nobody left to tell.
     event.ack().send(&ack).ok();
-}
-
-/// Sends `text` to every client of the default namespace, the sender included.
-async fn broadcast<A: Adapter>(io: &SocketIo<A>, text: &str) {
-    // `io.emit` panics once the namespace is gone, which happens while the server shuts down.
-    let Some(everyone) = io.of("/") else {
-        return;
-    };
-    // A receiver whose buffer is full misses this one message; that is its problem, not the
-    // sender's, so the sender is still told its message went out.
-    if let Err(error) = everyone.emit(NEW_MESSAGE, text).await {
-        warn!(%error, "message not delivered to every client");
-    }
 }
 
 /// A client that has hundreds of messages waiting is flooding: refuse the excess outright.

@@ -8,7 +8,7 @@ use std::{
     time::Duration,
 };
 
-use app::protocol::{Ack, NEW_MESSAGE};
+use app::protocol::{Ack, ChatMessage, Handshake, MessageMeta, NEW_MESSAGE};
 use futures_util::FutureExt;
 use rust_socketio::{
     asynchronous::{Client, ClientBuilder},
@@ -17,6 +17,7 @@ use rust_socketio::{
 use serde_json::Value;
 use server::Config;
 use socketioxide::SocketIo;
+use tempfile::TempDir;
 use tokio::{
     net::TcpListener,
     sync::{mpsc, oneshot},
@@ -35,15 +36,26 @@ pub struct TestServer {
     task: JoinHandle<std::io::Result<()>>,
 }
 
+/// A folder for a server's SQLite history; several servers started on it share the history.
+pub fn history() -> TempDir {
+    tempfile::tempdir().unwrap()
+}
+
 impl TestServer {
-    pub async fn start() -> Self {
-        Self::start_with(Config::defaults()).await
+    /// A server with an empty history of its own, which lives as long as `history`.
+    pub async fn start(history: &TempDir) -> Self {
+        let mut config = Config::defaults();
+        config.database_url = format!(
+            "sqlite://{}?mode=rwc",
+            history.path().join("chat.db").display()
+        );
+        Self::start_with(config).await
     }
 
     pub async fn start_with(config: Config) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
-        let app = server::app(&config).expect("server builds");
+        let app = server::app(&config).await.expect("server builds");
         let io = app.io.clone();
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(server::serve(listener, app, async {
@@ -105,43 +117,77 @@ impl From<Transport> for TransportType {
     }
 }
 
-/// A rust_socketio client that records the `"nuevo mensaje"` events it receives.
+/// One event a client received: its name and arguments.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Received {
+    pub event: String,
+    pub args: Vec<Value>,
+}
+
+/// A rust_socketio client that records every event it receives, in order.
 pub struct ChatClient {
     pub socket: Client,
-    /// Each received event's arguments, in order.
-    inbox: mpsc::UnboundedReceiver<Vec<Value>>,
+    inbox: mpsc::UnboundedReceiver<Received>,
 }
 
 impl ChatClient {
+    /// Connects without a handshake, as the seed's page does.
     pub async fn connect(server: &TestServer, transport: Transport) -> Self {
-        let (on_message, inbox) = mpsc::unbounded_channel();
-        let (connected, is_connected) = oneshot::channel::<()>();
-        let connected = Mutex::new(Some(connected));
+        Self::connect_as(server, transport, Handshake::default()).await
+    }
+
+    pub async fn connect_as(server: &TestServer, transport: Transport, auth: Handshake) -> Self {
+        Self::try_connect(server, transport, auth)
+            .await
+            .expect("server admits the client")
+    }
+
+    /// Connects and waits to be admitted; the error is the server's `connect_error` text.
+    pub async fn try_connect(
+        server: &TestServer,
+        transport: Transport,
+        auth: Handshake,
+    ) -> Result<Self, String> {
+        let (record, inbox) = mpsc::unbounded_channel();
+        let (admitted, is_admitted) = oneshot::channel::<Result<(), String>>();
+        let admitted = Arc::new(Mutex::new(Some(admitted)));
+        let refused = admitted.clone();
         let socket = ClientBuilder::new(server.url())
             .transport_type(transport.into())
             .reconnect(false)
-            .on(NEW_MESSAGE, move |payload, _| {
-                if let Payload::Text(args) = payload {
-                    on_message.send(args).ok();
+            .auth(serde_json::to_value(auth).unwrap())
+            .on_any(move |event, payload, _| {
+                if let (Event::Custom(event), Payload::Text(args)) = (event, payload) {
+                    record.send(Received { event, args }).ok();
                 }
                 async {}.boxed()
             })
             // Broadcasts only reach sockets the server has admitted to the namespace, so tests
             // wait for the server's CONNECT packet before they send anything.
             .on(Event::Connect, move |_, _| {
-                if let Some(connected) = connected.lock().unwrap().take() {
-                    connected.send(()).ok();
+                if let Some(admitted) = admitted.lock().unwrap().take() {
+                    admitted.send(Ok(())).ok();
+                }
+                async {}.boxed()
+            })
+            .on(Event::Error, move |payload, _| {
+                if let (Some(refused), Payload::Text(args)) =
+                    (refused.lock().unwrap().take(), payload)
+                {
+                    refused
+                        .send(Err(args.iter().map(Value::to_string).collect()))
+                        .ok();
                 }
                 async {}.boxed()
             })
             .connect()
             .await
-            .expect("client connects");
-        tokio::time::timeout(PATIENCE, is_connected)
+            .expect("client reaches the server");
+        tokio::time::timeout(PATIENCE, is_admitted)
             .await
-            .expect("server admits the client in time")
-            .unwrap();
-        Self { socket, inbox }
+            .expect("server answers the handshake in time")
+            .unwrap()?;
+        Ok(Self { socket, inbox })
     }
 
     /// Sends a chat message (a JSON string) and returns the server's acknowledgement.
@@ -176,17 +222,58 @@ impl ChatClient {
             .unwrap_or_else(|e| panic!("ack {reply} has not the documented shape: {e}"))
     }
 
-    /// The arguments of the next `"nuevo mensaje"`.
-    pub async fn next(&mut self) -> Vec<Value> {
+    /// The next event received, whatever it is.
+    pub async fn next_any(&mut self) -> Received {
         tokio::time::timeout(PATIENCE, self.inbox.recv())
             .await
-            .expect("a message arrives in time")
+            .expect("an event arrives in time")
             .expect("client is alive")
+    }
+
+    /// The arguments of the next `event`, skipping events of other names.
+    pub async fn next(&mut self, event: &str) -> Vec<Value> {
+        loop {
+            let received = self.next_any().await;
+            if received.event == event {
+                return received.args;
+            }
+        }
+    }
+
+    /// The first argument of the next `event`, decoded.
+    pub async fn next_as<T: serde::de::DeserializeOwned>(&mut self, event: &str) -> T {
+        let mut args = self.next(event).await;
+        serde_json::from_value(args.remove(0)).expect("payload has the documented shape")
     }
 
     /// The text of the next message.
     pub async fn next_text(&mut self) -> String {
-        let args = self.next().await;
-        args[0].as_str().expect("text message").to_owned()
+        self.next_message().await.text
+    }
+
+    /// The next relayed message, text and metadata.
+    pub async fn next_message(&mut self) -> ChatMessage {
+        let mut args = self.next(NEW_MESSAGE).await;
+        let text = args.remove(0).as_str().expect("text message").to_owned();
+        let meta: MessageMeta = serde_json::from_value(args.remove(0)).expect("message metadata");
+        ChatMessage { text, meta }
+    }
+
+    /// Asserts that nothing of `event` arrives for a while.
+    pub async fn assert_no(&mut self, event: &str) {
+        let quiet = tokio::time::timeout(Duration::from_millis(300), async {
+            loop {
+                if self
+                    .inbox
+                    .recv()
+                    .await
+                    .is_none_or(|received| received.event == event)
+                {
+                    return;
+                }
+            }
+        })
+        .await;
+        assert!(quiet.is_err(), "unexpected {event}");
     }
 }

@@ -1,0 +1,217 @@
+//! Who is talking and where: nicknames, rooms, and the handshake that carries them.
+
+use serde::{Deserialize, Serialize};
+
+/// The name shown for clients that never chose one (the seed's page, for one).
+pub const DEFAULT_NAME: &str = "Anónimo";
+pub const MAX_NAME_CHARS: usize = 32;
+/// The room a client lands in when it names none: the page at `/`, and every seed client.
+pub const DEFAULT_ROOM: &str = "general";
+pub const MAX_ROOM_CHARS: usize = 40;
+/// Where a room's page lives: `/sala/{room}`.
+pub const ROOM_PATH_PREFIX: &str = "/sala/";
+
+/// What a client says about itself when it connects (Socket.IO's handshake `auth`). Every field is
+/// optional, so the seed's `io()` with no auth at all still gets in.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Handshake {
+    pub name: Option<String>,
+    /// A random id the browser keeps, so one person's tabs count once in the room.
+    pub user_id: Option<String>,
+    pub room: Option<String>,
+    /// The id of the last message this client has; the server replays every later one.
+    pub offset: Option<i64>,
+}
+
+/// Why a handshake was refused (sent to the client as a `connect_error`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+#[serde(rename_all = "snake_case")]
+pub enum HandshakeError {
+    #[error("El nombre debe tener entre 1 y 32 caracteres, sin caracteres de control.")]
+    BadName,
+    #[error("El nombre de la sala solo admite letras minúsculas, cifras, «-» y «_» (hasta 40).")]
+    BadRoom,
+    #[error("El identificador de usuario no es válido.")]
+    BadUserId,
+    #[error("El desplazamiento no puede ser negativo.")]
+    BadOffset,
+}
+
+/// A handshake after validation, with the defaults filled in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Identity {
+    pub name: String,
+    /// Falls back to the socket id when the client sends none: such a client is one person per tab.
+    pub user_id: Option<String>,
+    pub room: String,
+    pub offset: Option<i64>,
+}
+
+impl Handshake {
+    pub fn validate(self) -> Result<Identity, HandshakeError> {
+        let name = match self.name {
+            Some(name) => check_name(&name)?,
+            None => DEFAULT_NAME.to_owned(),
+        };
+        let room = match self.room {
+            Some(room) => check_room(&room)?,
+            None => DEFAULT_ROOM.to_owned(),
+        };
+        if let Some(id) = &self.user_id {
+            let well_formed = (1..=64).contains(&id.len())
+                && id
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+            if !well_formed {
+                return Err(HandshakeError::BadUserId);
+            }
+        }
+        if self.offset.is_some_and(|offset| offset < 0) {
+            return Err(HandshakeError::BadOffset);
+        }
+        Ok(Identity {
+            name,
+            user_id: self.user_id,
+            room,
+            offset: self.offset,
+        })
+    }
+}
+
+/// A nickname as shown: trimmed, 1 to 32 characters, no control characters.
+pub fn check_name(name: &str) -> Result<String, HandshakeError> {
+    let name = name.trim();
+    let chars = name.chars().count();
+    if chars == 0 || chars > MAX_NAME_CHARS || name.chars().any(char::is_control) {
+        return Err(HandshakeError::BadName);
+    }
+    Ok(name.to_owned())
+}
+
+/// A room name: what follows `/sala/` in its URL, so only characters that need no escaping.
+pub fn check_room(room: &str) -> Result<String, HandshakeError> {
+    let well_formed = (1..=MAX_ROOM_CHARS).contains(&room.len())
+        && room
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_');
+    if well_formed {
+        Ok(room.to_owned())
+    } else {
+        Err(HandshakeError::BadRoom)
+    }
+}
+
+/// The room a page path shows: `/` is the default room, `/sala/{room}` any other.
+pub fn room_from_path(path: &str) -> Result<String, HandshakeError> {
+    match path.strip_prefix(ROOM_PATH_PREFIX) {
+        Some(room) => check_room(room),
+        None if path == "/" => Ok(DEFAULT_ROOM.to_owned()),
+        None => Err(HandshakeError::BadRoom),
+    }
+}
+
+pub fn room_path(room: &str) -> String {
+    if room == DEFAULT_ROOM {
+        "/".to_owned()
+    } else {
+        format!("{ROOM_PATH_PREFIX}{room}")
+    }
+}
+
+/// A person in a room, as presence and typing events name them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserEvent {
+    pub user: String,
+    pub room: String,
+}
+
+/// Everyone in a room right now, each once, sorted by name.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Presence {
+    pub room: String,
+    pub users: Vec<String>,
+}
+
+/// A room with someone in it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RoomSummary {
+    pub name: String,
+    pub online: usize,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_trimmed_and_bounded() {
+        assert_eq!(check_name("  Ana  "), Ok("Ana".to_owned()));
+        assert_eq!(check_name(&"ñ".repeat(32)), Ok("ñ".repeat(32)));
+        for bad in ["", "   ", "a\u{7}b", "línea\nnueva", &"x".repeat(33)] {
+            assert_eq!(check_name(bad), Err(HandshakeError::BadName), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn room_names_are_url_safe() {
+        for good in ["general", "rust-es", "sala_2", "a"] {
+            assert_eq!(check_room(good), Ok(good.to_owned()));
+        }
+        for bad in [
+            "",
+            "General",
+            "con espacio",
+            "ñandú",
+            "a/b",
+            "..",
+            &"x".repeat(41),
+        ] {
+            assert_eq!(check_room(bad), Err(HandshakeError::BadRoom), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn paths_map_to_rooms_and_back() {
+        assert_eq!(room_from_path("/"), Ok(DEFAULT_ROOM.to_owned()));
+        assert_eq!(room_from_path("/sala/rust"), Ok("rust".to_owned()));
+        assert_eq!(room_from_path("/sala/"), Err(HandshakeError::BadRoom));
+        assert_eq!(room_from_path("/otra"), Err(HandshakeError::BadRoom));
+        assert_eq!(room_path("rust"), "/sala/rust");
+        assert_eq!(room_path(DEFAULT_ROOM), "/");
+    }
+
+    #[test]
+    fn an_empty_handshake_gets_the_defaults() {
+        let identity = Handshake::default().validate().unwrap();
+        assert_eq!(identity.name, DEFAULT_NAME);
+        assert_eq!(identity.room, DEFAULT_ROOM);
+        assert_eq!(identity.offset, None);
+        assert_eq!(identity.user_id, None);
+    }
+
+    #[test]
+    fn bad_handshakes_say_why() {
+        let with = |f: fn(&mut Handshake)| {
+            let mut handshake = Handshake::default();
+            f(&mut handshake);
+            handshake.validate()
+        };
+        assert_eq!(
+            with(|h| h.name = Some(String::new())),
+            Err(HandshakeError::BadName)
+        );
+        assert_eq!(
+            with(|h| h.room = Some("Sala Mayor".into())),
+            Err(HandshakeError::BadRoom)
+        );
+        assert_eq!(
+            with(|h| h.user_id = Some("a b".into())),
+            Err(HandshakeError::BadUserId)
+        );
+        assert_eq!(
+            with(|h| h.offset = Some(-1)),
+            Err(HandshakeError::BadOffset)
+        );
+    }
+}

@@ -1,0 +1,28 @@
+//! The wire contract between the server, the browser and every other Socket.IO client.
+//!
+//! Event names, payload shapes, limits and validation live here and nowhere else, so the
+//! server, the hydrated page and the tests cannot drift apart. `docs/protocol.md` describes the
+//! same contract for people writing other clients.
+
+mod identity;
+mod message;
+
+pub use identity::*;
+pub use message::*;
+
+/// The seed's event, both ways: a client emits it with the text (and, optionally, metadata); the
+/// server relays it to the room with the text and the stored message's metadata. Spanish because
+/// the original wire protocol says so.
+pub const NEW_MESSAGE: &str = "nuevo mensaje";
+/// Server → client: a batch of stored messages the client has not seen, oldest first.
+pub const HISTORY: &str = "history";
+/// Server → client: who is in the room now (each person once, however many tabs).
+pub const PRESENCE: &str = "presence";
+/// Server → room: a person arrived (their first tab) or left (their last tab).
+pub const USER_JOINED: &str = "user joined";
+pub const USER_LEFT: &str = "user left";
+/// Client → server without arguments; server → the rest of the room with `UserEvent`.
+pub const TYPING: &str = "typing";
+pub const STOP_TYPING: &str = "stop typing";
+/// Server → client: the rooms that have someone in them.
+pub const ROOMS: &str = "rooms";

@@ -1,0 +1,256 @@
+//! Message history: sqlx over SQLite by default (PostgreSQL speaks the same SQL here), with the
+//! schema in `server/migrations/`.
+
+use app::protocol::{ChatMessage, MessageMeta};
+use sqlx::{any::AnyPoolOptions, AnyPool, Row};
+use time::{format_description::well_known::Rfc3339, OffsetDateTime};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("unsupported database URL {0:?} (expected sqlite:…)")]
+    UnsupportedUrl(String),
+    #[error("could not open the database: {0}")]
+    Open(#[source] sqlx::Error),
+    #[error("could not migrate the database: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("database query failed: {0}")]
+    Query(#[from] sqlx::Error),
+}
+
+/// A message to store, as validated from a client.
+#[derive(Debug, Clone, Copy)]
+pub struct NewMessage<'a> {
+    pub room: &'a str,
+    pub user: &'a str,
+    pub text: &'a str,
+    pub client_offset: Option<&'a str>,
+}
+
+/// What storing a message did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Stored {
+    /// Stored now: relay it.
+    New(ChatMessage),
+    /// A resend of a message stored before (same client offset): acknowledge it, relay nothing.
+    Duplicate(ChatMessage),
+}
+
+#[derive(Clone, Debug)]
+pub struct Store {
+    pool: AnyPool,
+}
+
+/// A query reading whole messages; `from_row` decodes its rows.
+macro_rules! select_messages {
+    ($filter:literal) => {
+        concat!(
+            "SELECT id, room, author, body, client_offset, sent_at FROM messages ",
+            $filter
+        )
+    };
+}
+
+impl Store {
+    /// Opens (creating it if needed) and migrates the database at `url`.
+    pub async fn open(url: &str) -> Result<Self, StoreError> {
+        sqlx::any::install_default_drivers();
+        if !url.starts_with("sqlite:") {
+            return Err(StoreError::UnsupportedUrl(url.to_owned()));
+        }
+        let pool = AnyPoolOptions::new()
+            .connect(url)
+            .await
+            .map_err(StoreError::Open)?;
+        // Readers no longer wait for the writer, and a crash loses no committed message.
+        sqlx::query("PRAGMA journal_mode = WAL")
+            .execute(&pool)
+            .await?;
+        sqlx::migrate!("migrations/sqlite").run(&pool).await?;
+        Ok(Self { pool })
+    }
+
+    pub async fn insert(&self, message: NewMessage<'_>) -> Result<Stored, StoreError> {
+        let sent_at = now_millis();
+        let inserted = sqlx::query(
+            "INSERT INTO messages (room, author, body, client_offset, sent_at) \
+             VALUES ($1, $2, $3, $4, $5) \
+             ON CONFLICT (client_offset) DO NOTHING RETURNING id",
+        )
+        .bind(message.room)
+        .bind(message.user)
+        .bind(message.text)
+        .bind(message.client_offset)
+        .bind(sent_at)
+        .fetch_optional(&self.pool)
+        .await?;
+        match (inserted, message.client_offset) {
+            (Some(row), _) => Ok(Stored::New(chat_message(
+                row.try_get("id")?,
+                message.room.to_owned(),
+                message.user.to_owned(),
+                message.text.to_owned(),
+                message.client_offset.map(str::to_owned),
+                sent_at,
+            ))),
+            (None, Some(client_offset)) => {
+                let row = sqlx::query(select_messages!("WHERE client_offset = $1"))
+                    .bind(client_offset)
+                    .fetch_one(&self.pool)
+                    .await?;
+                Ok(Stored::Duplicate(from_row(&row)?))
+            }
+            (None, None) => unreachable!("only a client offset can conflict"),
+        }
+    }
+
+    /// The room's messages after `offset`, oldest first, at most `limit`.
+    pub async fn after(
+        &self,
+        room: &str,
+        offset: i64,
+        limit: usize,
+    ) -> Result<Vec<ChatMessage>, StoreError> {
+        let rows = sqlx::query(select_messages!(
+            "WHERE room = $1 AND id > $2 ORDER BY id LIMIT $3"
+        ))
+        .bind(room)
+        .bind(offset)
+        .bind(limit as i64)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(from_row).collect()
+    }
+
+    /// The room's last `limit` messages before `before` (or the very last ones), oldest first.
+    pub async fn before(
+        &self,
+        room: &str,
+        before: Option<i64>,
+        limit: usize,
+    ) -> Result<Vec<ChatMessage>, StoreError> {
+        let rows = sqlx::query(select_messages!(
+            "WHERE room = $1 AND id < $2 ORDER BY id DESC LIMIT $3"
+        ))
+        .bind(room)
+        .bind(before.unwrap_or(i64::MAX))
+        .bind(limit as i64)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().rev().map(from_row).collect()
+    }
+}
+
+fn from_row(row: &sqlx::any::AnyRow) -> Result<ChatMessage, StoreError> {
+    Ok(chat_message(
+        row.try_get("id")?,
+        row.try_get("room")?,
+        row.try_get("author")?,
+        row.try_get("body")?,
+        row.try_get("client_offset")?,
+        row.try_get("sent_at")?,
+    ))
+}
+
+fn chat_message(
+    id: i64,
+    room: String,
+    user: String,
+    text: String,
+    client_offset: Option<String>,
+    sent_at: i64,
+) -> ChatMessage {
+    ChatMessage {
+        text,
+        meta: MessageMeta {
+            id,
+            user,
+            room,
+            at: rfc3339(sent_at),
+            client_offset,
+        },
+    }
+}
+
+fn now_millis() -> i64 {
+    (OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64
+}
+
+fn rfc3339(millis: i64) -> String {
+    OffsetDateTime::from_unix_timestamp_nanos(i128::from(millis) * 1_000_000)
+        .ok()
+        .and_then(|at| at.format(&Rfc3339).ok())
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn scratch() -> (Store, tempfile::TempDir) {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}?mode=rwc", dir.path().join("chat.db").display());
+        (Store::open(&url).await.unwrap(), dir)
+    }
+
+    fn message<'a>(room: &'a str, text: &'a str, client_offset: Option<&'a str>) -> NewMessage<'a> {
+        NewMessage {
+            room,
+            user: "Ana",
+            text,
+            client_offset,
+        }
+    }
+
+    #[tokio::test]
+    async fn offsets_grow_and_pages_come_oldest_first() {
+        let (store, _dir) = scratch().await;
+        let mut ids = Vec::new();
+        for n in 0..5 {
+            let Stored::New(stored) = store
+                .insert(message("a", &format!("m{n}"), None))
+                .await
+                .unwrap()
+            else {
+                panic!("a new message");
+            };
+            ids.push(stored.meta.id);
+        }
+        store.insert(message("b", "elsewhere", None)).await.unwrap();
+        assert!(ids.windows(2).all(|w| w[0] < w[1]));
+
+        let texts = |page: Vec<ChatMessage>| page.into_iter().map(|m| m.text).collect::<Vec<_>>();
+        assert_eq!(
+            texts(store.after("a", ids[1], 2).await.unwrap()),
+            ["m2", "m3"]
+        );
+        assert_eq!(texts(store.after("a", 0, 100).await.unwrap()).len(), 5);
+        assert_eq!(
+            texts(store.before("a", None, 2).await.unwrap()),
+            ["m3", "m4"]
+        );
+        assert_eq!(
+            texts(store.before("a", Some(ids[2]), 10).await.unwrap()),
+            ["m0", "m1"]
+        );
+        assert!(store.after("c", 0, 10).await.unwrap().is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_client_offset_is_stored_once() {
+        let (store, _dir) = scratch().await;
+        let first = store
+            .insert(message("a", "hola", Some("u-1")))
+            .await
+            .unwrap();
+        let again = store
+            .insert(message("a", "hola", Some("u-1")))
+            .await
+            .unwrap();
+        let (Stored::New(first), Stored::Duplicate(again)) = (first, again) else {
+            panic!("new, then duplicate");
+        };
+        assert_eq!(first, again);
+        assert_eq!(store.after("a", 0, 10).await.unwrap().len(), 1);
+        assert!(first.meta.at.ends_with('Z'), "{}", first.meta.at);
+    }
+}

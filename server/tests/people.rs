@@ -1,0 +1,240 @@
+//! Names, presence, typing and rooms.
+
+mod support;
+
+use app::protocol::{
+    Handshake, HandshakeError, Presence, RoomSummary, UserEvent, PRESENCE, ROOMS, STOP_TYPING,
+    TYPING, USER_JOINED, USER_LEFT,
+};
+use futures_util::FutureExt;
+use rust_socketio::Payload;
+use serde_json::Value;
+use std::sync::{Arc, Mutex};
+use support::{ChatClient, TestServer, Transport, PATIENCE};
+
+fn person(name: &str, user_id: &str, room: &str) -> Handshake {
+    Handshake {
+        name: Some(name.into()),
+        user_id: Some(user_id.into()),
+        room: Some(room.into()),
+        offset: None,
+    }
+}
+
+fn joined(user: &str, room: &str) -> UserEvent {
+    UserEvent {
+        user: user.into(),
+        room: room.into(),
+    }
+}
+
+#[tokio::test]
+async fn messages_carry_the_senders_name() {
+    let history = support::history();
+    let server = TestServer::start(&history).await;
+    let mut ana = ChatClient::connect_as(
+        &server,
+        Transport::Websocket,
+        person("Ana", "u-ana", "general"),
+    )
+    .await;
+    assert!(ana.send("hola").await.is_accepted());
+    let message = ana.next_message().await;
+    assert_eq!(message.meta.user, "Ana");
+    assert_eq!(message.meta.room, "general");
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn bad_names_and_rooms_are_refused_at_the_handshake() {
+    let history = support::history();
+    let server = TestServer::start(&history).await;
+    for (auth, error) in [
+        (person("", "u-1", "general"), HandshakeError::BadName),
+        (
+            person(&"x".repeat(33), "u-1", "general"),
+            HandshakeError::BadName,
+        ),
+        (person("a\u{1}b", "u-1", "general"), HandshakeError::BadName),
+        (person("Ana", "u-1", "Sala Mayor"), HandshakeError::BadRoom),
+        (person("Ana", "u-1", "../etc"), HandshakeError::BadRoom),
+        (
+            person("Ana", "no valid", "general"),
+            HandshakeError::BadUserId,
+        ),
+    ] {
+        let refused = ChatClient::try_connect(&server, Transport::Websocket, auth.clone())
+            .await
+            .err()
+            .unwrap_or_else(|| panic!("{auth:?} admitted"));
+        assert!(
+            refused.contains(&error.to_string()),
+            "{refused} for {auth:?}"
+        );
+    }
+    server.wait_for_clients(0).await;
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn presence_counts_a_person_once_however_many_tabs() {
+    let history = support::history();
+    let server = TestServer::start(&history).await;
+    let mut beto = ChatClient::connect_as(
+        &server,
+        Transport::Websocket,
+        person("Beto", "u-beto", "general"),
+    )
+    .await;
+    assert_eq!(
+        beto.next_as::<Presence>(PRESENCE).await,
+        Presence {
+            room: "general".into(),
+            users: vec!["Beto".into()]
+        }
+    );
+
+    let mut ana_tab1 = ChatClient::connect_as(
+        &server,
+        Transport::Websocket,
+        person("Ana", "u-ana", "general"),
+    )
+    .await;
+    assert_eq!(
+        beto.next_as::<UserEvent>(USER_JOINED).await,
+        joined("Ana", "general")
+    );
+    assert_eq!(
+        ana_tab1.next_as::<Presence>(PRESENCE).await.users,
+        ["Ana", "Beto"]
+    );
+
+    // A second tab of Ana's: nobody hears of it, and she still counts once.
+    let mut ana_tab2 = ChatClient::connect_as(
+        &server,
+        Transport::Polling,
+        person("Ana", "u-ana", "general"),
+    )
+    .await;
+    assert_eq!(
+        ana_tab2.next_as::<Presence>(PRESENCE).await.users,
+        ["Ana", "Beto"]
+    );
+    beto.assert_no(USER_JOINED).await;
+
+    ana_tab1.socket.disconnect().await.unwrap();
+    beto.assert_no(USER_LEFT).await;
+    ana_tab2.socket.disconnect().await.unwrap();
+    assert_eq!(
+        beto.next_as::<UserEvent>(USER_LEFT).await,
+        joined("Ana", "general")
+    );
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn typing_reaches_the_rest_of_the_room_only() {
+    let history = support::history();
+    let server = TestServer::start(&history).await;
+    let mut ana = ChatClient::connect_as(
+        &server,
+        Transport::Websocket,
+        person("Ana", "u-ana", "general"),
+    )
+    .await;
+    let mut beto = ChatClient::connect_as(
+        &server,
+        Transport::Websocket,
+        person("Beto", "u-beto", "general"),
+    )
+    .await;
+    let mut other = ChatClient::connect_as(
+        &server,
+        Transport::Websocket,
+        person("Caro", "u-caro", "rust"),
+    )
+    .await;
+
+    ana.socket
+        .emit(TYPING, Payload::Text(vec![]))
+        .await
+        .unwrap();
+    assert_eq!(
+        beto.next_as::<UserEvent>(TYPING).await,
+        joined("Ana", "general")
+    );
+    ana.socket
+        .emit(STOP_TYPING, Payload::Text(vec![]))
+        .await
+        .unwrap();
+    assert_eq!(
+        beto.next_as::<UserEvent>(STOP_TYPING).await,
+        joined("Ana", "general")
+    );
+    ana.assert_no(TYPING).await;
+    other.assert_no(TYPING).await;
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn rooms_are_isolated_and_listed() {
+    let history = support::history();
+    let server = TestServer::start(&history).await;
+    let mut ana = ChatClient::connect_as(
+        &server,
+        Transport::Websocket,
+        person("Ana", "u-ana", "general"),
+    )
+    .await;
+    let mut beto = ChatClient::connect_as(
+        &server,
+        Transport::Websocket,
+        person("Beto", "u-beto", "rust"),
+    )
+    .await;
+    let caro = ChatClient::connect_as(
+        &server,
+        Transport::Polling,
+        person("Caro", "u-caro", "rust"),
+    )
+    .await;
+
+    assert!(beto.send("solo en rust").await.is_accepted());
+    assert_eq!(beto.next_message().await.meta.room, "rust");
+    ana.assert_no(app::protocol::NEW_MESSAGE).await;
+    assert!(ana.send("solo en general").await.is_accepted());
+    assert_eq!(ana.next_text().await, "solo en general");
+    beto.assert_no(app::protocol::NEW_MESSAGE).await;
+
+    let (tx, rx) = tokio::sync::oneshot::channel::<Value>();
+    let tx = Arc::new(Mutex::new(Some(tx)));
+    caro.socket
+        .emit_with_ack(ROOMS, Payload::Text(vec![]), PATIENCE, move |reply, _| {
+            if let (Payload::Text(mut args), Some(tx)) = (reply, tx.lock().unwrap().take()) {
+                tx.send(args.remove(0)).ok();
+            }
+            async {}.boxed()
+        })
+        .await
+        .unwrap();
+    let reply = tokio::time::timeout(PATIENCE, rx).await.unwrap().unwrap();
+    let rooms: Vec<RoomSummary> = serde_json::from_value(match reply {
+        Value::Array(mut args) if args.first().is_some_and(Value::is_array) => args.remove(0),
+        other => other,
+    })
+    .unwrap();
+    assert_eq!(
+        rooms,
+        [
+            RoomSummary {
+                name: "rust".into(),
+                online: 2
+            },
+            RoomSummary {
+                name: "general".into(),
+                online: 1
+            },
+        ]
+    );
+    server.stop().await;
+}
