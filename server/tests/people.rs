@@ -6,11 +6,8 @@ use app::protocol::{
     Handshake, HandshakeError, Presence, RoomSummary, UserEvent, PRESENCE, ROOMS, STOP_TYPING,
     TYPING, USER_JOINED, USER_LEFT,
 };
-use futures_util::FutureExt;
 use rust_socketio::Payload;
-use serde_json::Value;
-use std::sync::{Arc, Mutex};
-use support::{ChatClient, TestServer, Transport, PATIENCE};
+use support::{ChatClient, TestServer, Transport};
 
 fn person(name: &str, user_id: &str, room: &str) -> Handshake {
     Handshake {
@@ -19,6 +16,12 @@ fn person(name: &str, user_id: &str, room: &str) -> Handshake {
         room: Some(room.into()),
         offset: None,
     }
+}
+
+/// Connects as `name` (whose user id derives from the name) in `room`.
+async fn enter(server: &TestServer, transport: Transport, name: &str, room: &str) -> ChatClient {
+    let user_id = format!("u-{}", name.to_lowercase());
+    ChatClient::connect_as(server, transport, person(name, &user_id, room)).await
 }
 
 fn joined(user: &str, room: &str) -> UserEvent {
@@ -32,12 +35,7 @@ fn joined(user: &str, room: &str) -> UserEvent {
 async fn messages_carry_the_senders_name() {
     let history = support::history();
     let server = TestServer::start(&history).await;
-    let mut ana = ChatClient::connect_as(
-        &server,
-        Transport::Websocket,
-        person("Ana", "u-ana", "general"),
-    )
-    .await;
+    let mut ana = enter(&server, Transport::Websocket, "Ana", "general").await;
     assert!(ana.send("hola").await.is_accepted());
     let message = ana.next_message().await;
     assert_eq!(message.meta.user, "Ana");
@@ -80,12 +78,7 @@ async fn bad_names_and_rooms_are_refused_at_the_handshake() {
 async fn presence_counts_a_person_once_however_many_tabs() {
     let history = support::history();
     let server = TestServer::start(&history).await;
-    let mut beto = ChatClient::connect_as(
-        &server,
-        Transport::Websocket,
-        person("Beto", "u-beto", "general"),
-    )
-    .await;
+    let mut beto = enter(&server, Transport::Websocket, "Beto", "general").await;
     assert_eq!(
         beto.next_as::<Presence>(PRESENCE).await,
         Presence {
@@ -94,12 +87,7 @@ async fn presence_counts_a_person_once_however_many_tabs() {
         }
     );
 
-    let mut ana_tab1 = ChatClient::connect_as(
-        &server,
-        Transport::Websocket,
-        person("Ana", "u-ana", "general"),
-    )
-    .await;
+    let mut ana_tab1 = enter(&server, Transport::Websocket, "Ana", "general").await;
     assert_eq!(
         beto.next_as::<UserEvent>(USER_JOINED).await,
         joined("Ana", "general")
@@ -110,12 +98,7 @@ async fn presence_counts_a_person_once_however_many_tabs() {
     );
 
     // A second tab of Ana's: nobody hears of it, and she still counts once.
-    let mut ana_tab2 = ChatClient::connect_as(
-        &server,
-        Transport::Polling,
-        person("Ana", "u-ana", "general"),
-    )
-    .await;
+    let mut ana_tab2 = enter(&server, Transport::Polling, "Ana", "general").await;
     assert_eq!(
         ana_tab2.next_as::<Presence>(PRESENCE).await.users,
         ["Ana", "Beto"]
@@ -136,24 +119,9 @@ async fn presence_counts_a_person_once_however_many_tabs() {
 async fn typing_reaches_the_rest_of_the_room_only() {
     let history = support::history();
     let server = TestServer::start(&history).await;
-    let mut ana = ChatClient::connect_as(
-        &server,
-        Transport::Websocket,
-        person("Ana", "u-ana", "general"),
-    )
-    .await;
-    let mut beto = ChatClient::connect_as(
-        &server,
-        Transport::Websocket,
-        person("Beto", "u-beto", "general"),
-    )
-    .await;
-    let mut other = ChatClient::connect_as(
-        &server,
-        Transport::Websocket,
-        person("Caro", "u-caro", "rust"),
-    )
-    .await;
+    let mut ana = enter(&server, Transport::Websocket, "Ana", "general").await;
+    let mut beto = enter(&server, Transport::Websocket, "Beto", "general").await;
+    let mut other = enter(&server, Transport::Websocket, "Caro", "rust").await;
 
     ana.socket
         .emit(TYPING, Payload::Text(vec![]))
@@ -180,24 +148,9 @@ async fn typing_reaches_the_rest_of_the_room_only() {
 async fn rooms_are_isolated_and_listed() {
     let history = support::history();
     let server = TestServer::start(&history).await;
-    let mut ana = ChatClient::connect_as(
-        &server,
-        Transport::Websocket,
-        person("Ana", "u-ana", "general"),
-    )
-    .await;
-    let mut beto = ChatClient::connect_as(
-        &server,
-        Transport::Websocket,
-        person("Beto", "u-beto", "rust"),
-    )
-    .await;
-    let caro = ChatClient::connect_as(
-        &server,
-        Transport::Polling,
-        person("Caro", "u-caro", "rust"),
-    )
-    .await;
+    let mut ana = enter(&server, Transport::Websocket, "Ana", "general").await;
+    let mut beto = enter(&server, Transport::Websocket, "Beto", "rust").await;
+    let caro = enter(&server, Transport::Polling, "Caro", "rust").await;
 
     assert!(beto.send("solo en rust").await.is_accepted());
     assert_eq!(beto.next_message().await.meta.room, "rust");
@@ -206,23 +159,8 @@ async fn rooms_are_isolated_and_listed() {
     assert_eq!(ana.next_text().await, "solo en general");
     beto.assert_no(app::protocol::NEW_MESSAGE).await;
 
-    let (tx, rx) = tokio::sync::oneshot::channel::<Value>();
-    let tx = Arc::new(Mutex::new(Some(tx)));
-    caro.socket
-        .emit_with_ack(ROOMS, Payload::Text(vec![]), PATIENCE, move |reply, _| {
-            if let (Payload::Text(mut args), Some(tx)) = (reply, tx.lock().unwrap().take()) {
-                tx.send(args.remove(0)).ok();
-            }
-            async {}.boxed()
-        })
-        .await
-        .unwrap();
-    let reply = tokio::time::timeout(PATIENCE, rx).await.unwrap().unwrap();
-    let rooms: Vec<RoomSummary> = serde_json::from_value(match reply {
-        Value::Array(mut args) if args.first().is_some_and(Value::is_array) => args.remove(0),
-        other => other,
-    })
-    .unwrap();
+    let reply = caro.request(ROOMS, Payload::Text(vec![])).await;
+    let rooms: Vec<RoomSummary> = serde_json::from_value(reply).unwrap();
     assert_eq!(
         rooms,
         [

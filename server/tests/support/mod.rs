@@ -198,10 +198,17 @@ impl ChatClient {
 
     /// Sends `"nuevo mensaje"` with arbitrary arguments and returns the acknowledgement.
     pub async fn send_raw(&self, payload: Payload) -> Ack {
+        let reply = self.request(NEW_MESSAGE, payload).await;
+        serde_json::from_value(reply.clone())
+            .unwrap_or_else(|e| panic!("ack {reply} has not the documented shape: {e}"))
+    }
+
+    /// Emits `event` with an ack callback and returns the ack's first argument.
+    pub async fn request(&self, event: &str, payload: Payload) -> Value {
         let (tx, rx) = oneshot::channel::<Value>();
         let tx = Arc::new(Mutex::new(Some(tx)));
         self.socket
-            .emit_with_ack(NEW_MESSAGE, payload, PATIENCE, move |reply, _| {
+            .emit_with_ack(event, payload, PATIENCE, move |reply, _| {
                 if let (Payload::Text(mut args), Some(tx)) = (reply, tx.lock().unwrap().take()) {
                     tx.send(args.remove(0)).ok();
                 }
@@ -214,12 +221,10 @@ impl ChatClient {
             .expect("ack arrives in time")
             .expect("ack callback ran");
         // rust_socketio hands an ack's whole argument list over as one JSON array.
-        let reply = match reply {
+        match reply {
             Value::Array(mut args) if !args.is_empty() => args.remove(0),
             other => other,
-        };
-        serde_json::from_value(reply.clone())
-            .unwrap_or_else(|e| panic!("ack {reply} has not the documented shape: {e}"))
+        }
     }
 
     /// The next event received, whatever it is.
