@@ -3,12 +3,29 @@
 
 pub mod components;
 pub mod connection;
+pub mod me;
 pub mod protocol;
+pub mod server_fns;
 pub mod socket;
+pub mod timeline;
 
 use leptos::prelude::*;
 
 use components::ChatRoom;
+
+/// The room the page shows. The server provides it from the URL it routed; in the browser it is
+/// read back from the address bar, through the same rule.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CurrentRoom(pub String);
+
+impl CurrentRoom {
+    fn from_location() -> Self {
+        let path = web_sys::window()
+            .and_then(|window| window.location().pathname().ok())
+            .unwrap_or_default();
+        Self(protocol::room_from_path(&path).unwrap_or_else(|_| protocol::DEFAULT_ROOM.to_owned()))
+    }
+}
 
 /// The whole HTML document. The server renders it; the browser hydrates what `App` put in `<body>`.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -37,5 +54,6 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 
 #[component]
 pub fn App() -> impl IntoView {
-    view! { <ChatRoom /> }
+    let room = use_context::<CurrentRoom>().unwrap_or_else(CurrentRoom::from_location);
+    view! { <ChatRoom room=room.0 /> }
 }

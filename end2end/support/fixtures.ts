@@ -5,10 +5,10 @@ import { ChatServer } from './server';
 
 type Fixtures = {
   server: ChatServer;
-  /** Console errors that a test expects (matched against the message text). */
-  allowConsoleErrors: RegExp[];
-  /** Opens a new browser context (a separate person) with a page on `path`. */
-  openChat: (path?: string) => Promise<Page>;
+  /** Console errors that a test expects (matched against the message text), if any. */
+  allowConsoleErrors: RegExp | undefined;
+  /** Opens a new browser context (a separate person, named `name` if given) with a page on `path`. */
+  openChat: (path?: string, name?: string) => Promise<Page>;
 };
 
 export const test = base.extend<Fixtures>({
@@ -18,14 +18,21 @@ export const test = base.extend<Fixtures>({
     await server.stop();
   },
 
-  allowConsoleErrors: [[], { option: true }],
+  // A tuple, because Playwright reads an array value as [value, options].
+  allowConsoleErrors: [undefined, { option: true }],
 
   openChat: async ({ browser, server, allowConsoleErrors }, use) => {
     const contexts: BrowserContext[] = [];
     const errors: string[] = [];
-    await use(async (path = '/') => {
+    await use(async (path = '/', name?: string) => {
       const context = await browser.newContext();
       contexts.push(context);
+      // Runs before every load of the context's pages: only the first may set the name.
+      if (name) {
+        await context.addInitScript((name) => {
+          if (!localStorage.getItem('chat.nombre')) localStorage.setItem('chat.nombre', name);
+        }, name);
+      }
       const page = await context.newPage();
       watchConsole(page, errors, allowConsoleErrors);
       await page.goto(new URL(path, server.url).href);
@@ -36,9 +43,9 @@ export const test = base.extend<Fixtures>({
   },
 });
 
-export function watchConsole(page: Page, errors: string[], allowed: RegExp[]): void {
+export function watchConsole(page: Page, errors: string[], allowed?: RegExp): void {
   const record = (text: string) => {
-    if (!allowed.some((pattern) => pattern.test(text))) errors.push(`${page.url()}: ${text}`);
+    if (!allowed?.test(text)) errors.push(`${page.url()}: ${text}`);
   };
   page.on('console', (message) => {
     if (message.type() === 'error' || message.type() === 'warning') record(message.text());

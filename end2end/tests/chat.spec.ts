@@ -10,14 +10,14 @@ test('two people chat both ways, with the button and with Enter', async ({ openC
 
   await send(ana, 'hola, soy Ana', 'button');
   for (const page of [ana, beto]) {
-    await expect(page.locator('#listado-msjs li')).toHaveText(['hola, soy Ana']);
+    await expect(page.locator('#listado-msjs .message__text')).toHaveText(['hola, soy Ana']);
   }
   await expect(ana.locator('#nuevo-msj')).toHaveValue('');
   await expect(ana.locator('#nuevo-msj')).toBeFocused();
 
   await send(beto, '¡hola Ana! aquí Beto', 'enter');
   for (const page of [ana, beto]) {
-    await expect(page.locator('#listado-msjs li')).toHaveText(['hola, soy Ana', '¡hola Ana! aquí Beto']);
+    await expect(page.locator('#listado-msjs .message__text')).toHaveText(['hola, soy Ana', '¡hola Ana! aquí Beto']);
   }
   await expect(beto.locator('#nuevo-msj')).toHaveValue('');
   await expect(beto.locator('#nuevo-msj')).toBeFocused();
@@ -33,8 +33,8 @@ test('empty and blank input is not sent', async ({ openChat }) => {
   await send(ana, '   ', 'button');
   await send(ana, 'esto sí', 'enter');
   // Had the blank ones gone out, they would stand before this one.
-  await expect(beto.locator('#listado-msjs li')).toHaveText(['esto sí']);
-  await expect(ana.locator('#listado-msjs li')).toHaveText(['esto sí']);
+  await expect(beto.locator('#listado-msjs .message__text')).toHaveText(['esto sí']);
+  await expect(ana.locator('#listado-msjs .message__text')).toHaveText(['esto sí']);
 });
 
 test('markup in a message is shown as text and never runs', async ({ openChat }) => {
@@ -50,7 +50,7 @@ test('markup in a message is shown as text and never runs', async ({ openChat })
 
   const attack = '<img src=x onerror=alert(1)>';
   await send(ana, attack);
-  await expect(beto.locator('#listado-msjs li')).toHaveText([attack]);
+  await expect(beto.locator('#listado-msjs .message__text')).toHaveText([attack]);
   await expect(beto.locator('#listado-msjs img')).toHaveCount(0);
   // Give a would-be onerror handler every chance to fire.
   await beto.waitForTimeout(500);
@@ -61,14 +61,14 @@ test('the newest message stays in view', async ({ openChat }) => {
   const ana = await openChat();
   await connected(ana);
   for (let n = 1; n <= 40; n++) await send(ana, `mensaje ${n}`);
-  const last = ana.locator('#listado-msjs li').last();
+  const last = ana.locator('#listado-msjs .message__text').last();
   await expect(last).toHaveText('mensaje 40');
   await expect(last).toBeInViewport();
 });
 
 test.describe('when the server goes away', () => {
   // While the server is down the browser reports its failed reconnection attempts.
-  test.use({ allowConsoleErrors: [/ERR_CONNECTION_REFUSED/, /WebSocket connection to .* failed/] });
+  test.use({ allowConsoleErrors: /ERR_CONNECTION_REFUSED|WebSocket connection to .* failed/ });
 
   test('the page says so, reconnects when it is back, and chat works again', async ({ server, openChat }) => {
     const ana = await openChat();
@@ -90,7 +90,7 @@ test.describe('when the server goes away', () => {
       await expect(ana.locator('#estado')).toHaveAttribute('data-state', 'connected', { timeout: 20_000 });
       await expect(beto.locator('#estado')).toHaveAttribute('data-state', 'connected', { timeout: 20_000 });
       await send(beto, 'ya estamos de vuelta');
-      await expect(ana.locator('#listado-msjs li')).toHaveText(['ya estamos de vuelta']);
+      await expect(ana.locator('#listado-msjs .message__text')).toHaveText(['ya estamos de vuelta']);
     } finally {
       await again.stop();
     }
@@ -106,9 +106,9 @@ test('a chat in progress, on desktop and phone (screenshots)', async ({ openChat
   await send(beto, 'Sí, aquí estoy 👋');
   await send(ana, 'Probando el chat en Rust: Leptos + socketioxide');
   await send(beto, '<b>esto no va en negrita</b>');
-  await expect(ana.locator('#listado-msjs li')).toHaveCount(4);
+  await expect(ana.locator('#listado-msjs .message__text')).toHaveCount(4);
   await ana.screenshot({ path: testInfo.outputPath('chat-desktop.png') });
   await beto.setViewportSize({ width: 390, height: 720 });
-  await expect(beto.locator('#listado-msjs li')).toHaveCount(4);
+  await expect(beto.locator('#listado-msjs .message__text')).toHaveCount(4);
   await beto.screenshot({ path: testInfo.outputPath('chat-phone.png') });
 });

@@ -20,11 +20,11 @@ test("the seed's chat.html and the Leptos page exchange messages", async ({ brow
   try {
     await context.route('http://code.jquery.com/jquery-1.11.1.js', (route) => route.fulfill({ path: jquery }));
     const seed = await context.newPage();
-    watchConsole(seed, errors, []);
+    watchConsole(seed, errors);
     await seed.goto(`${server.url}/chat.html`);
 
     const leptos = await context.newPage();
-    watchConsole(leptos, errors, []);
+    watchConsole(leptos, errors);
     await leptos.goto(server.url);
     await connected(leptos);
     // The seed page shows no connection state: ask its socket.
@@ -32,7 +32,7 @@ test("the seed's chat.html and the Leptos page exchange messages", async ({ brow
 
     await seed.locator('#nuevo-msj').fill('hola desde la página original');
     await seed.locator('#btn-msj').click();
-    await expect(leptos.locator('#listado-msjs li')).toHaveText(['hola desde la página original']);
+    await expect(leptos.locator('#listado-msjs .message__text')).toHaveText(['hola desde la página original']);
     await expect(seed.locator('#listado-msjs li')).toHaveText(['hola desde la página original']);
     await expect(seed.locator('#nuevo-msj')).toHaveValue('');
 

@@ -4,6 +4,7 @@ pub mod config;
 mod http;
 mod page;
 mod realtime;
+mod server_fns;
 pub mod store;
 
 use std::future::Future;
@@ -33,12 +34,20 @@ pub async fn app(config: &Config) -> anyhow::Result<App> {
         .with_context(|| format!("cannot open the message store at {}", config.database_url))?;
     let (socket_layer, io) = realtime::layer(realtime::Realtime {
         limits: config.limits(),
-        store,
+        store: store.clone(),
         presence: realtime::Presence::default(),
     });
+    let backend = server_fns::ChatBackend {
+        store,
+        io: io.clone(),
+        limits: config.limits(),
+    }
+    .handle();
     // socketioxide's layer answers every path under /socket.io/, the client script's included,
     // so the script routes sit outside the layered part of the router.
-    let site = page::routes(options).layer(socket_layer);
+    let site = server_fns::routes(backend.clone())
+        .merge(page::routes(options, backend))
+        .layer(socket_layer);
     let router = http::client_script::routes()
         .fallback_service(site)
         .layer(TraceLayer::new_for_http());

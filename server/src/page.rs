@@ -1,17 +1,54 @@
-//! The chat page, rendered by Leptos on the server, plus the built site's static files.
+//! The chat page of each room, rendered by Leptos on the server, plus the built site's static
+//! files.
 
-use app::shell;
-use axum::{http::StatusCode, routing::get, Router};
-use leptos::config::LeptosOptions;
+use app::{protocol::room_from_path, server_fns::backend::Handle, shell, CurrentRoom};
+use axum::{
+    extract::{Request, State},
+    http::StatusCode,
+    response::{IntoResponse, Response},
+    routing::get,
+    Router,
+};
+use leptos::{config::LeptosOptions, prelude::provide_context};
 use tower_http::services::ServeDir;
 
-pub fn routes(options: LeptosOptions) -> Router {
+/// What rendering a page needs: the site's options and the server functions' backend (the page
+/// reads its first history page through it).
+#[derive(Clone)]
+struct Site {
+    options: LeptosOptions,
+    backend: Handle,
+}
+
+pub fn routes(options: LeptosOptions, backend: Handle) -> Router {
     let site_root = options.site_root.to_string();
-    let render = leptos_axum::render_app_to_stream(move || shell(options.clone()));
-    Router::new().route("/", get(render)).fallback_service(
-        ServeDir::new(site_root)
-            .precompressed_br()
-            .precompressed_gzip()
-            .not_found_service(get(|| async { (StatusCode::NOT_FOUND, "No encontrado") })),
-    )
+    Router::new()
+        .route("/", get(room_page))
+        .route("/sala/{room}", get(room_page))
+        .fallback_service(
+            ServeDir::new(site_root)
+                .precompressed_br()
+                .precompressed_gzip()
+                .not_found_service(get(not_found)),
+        )
+        .with_state(Site { options, backend })
+}
+
+async fn room_page(State(Site { options, backend }): State<Site>, request: Request) -> Response {
+    let Ok(room) = room_from_path(request.uri().path()) else {
+        return not_found().await.into_response();
+    };
+    // In order: the history is in the HTML where it belongs, readable without JavaScript.
+    let render = leptos_axum::render_app_to_stream_in_order_with_context(
+        move || {
+            provide_context(CurrentRoom(room.clone()));
+            provide_context(backend.clone());
+        },
+        move || shell(options.clone()),
+    );
+    render(request).await
+}
+
+async fn not_found() -> impl IntoResponse {
+    (StatusCode::NOT_FOUND, "No encontrado")
 }

@@ -4,7 +4,7 @@ mod support;
 
 use reqwest::{header, StatusCode};
 use scraper::{Html, Selector};
-use support::TestServer;
+use support::{ChatClient, TestServer, Transport};
 
 fn select<'a>(page: &'a Html, css: &str) -> Vec<scraper::ElementRef<'a>> {
     page.select(&Selector::parse(css).unwrap()).collect()
@@ -101,12 +101,75 @@ async fn the_official_client_is_served_where_nodes_socket_io_serves_it() {
 }
 
 #[tokio::test]
-async fn unknown_paths_are_404() {
+async fn unknown_paths_and_bad_room_names_are_404() {
     let history = support::history();
     let server = TestServer::start(&history).await;
-    let response = reqwest::get(format!("{}/no-existe", server.url()))
+    for path in ["/no-existe", "/sala/", "/sala/Con%20Espacio", "/sala/a/b"] {
+        let response = reqwest::get(format!("{}{path}", server.url()))
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::NOT_FOUND, "{path}");
+    }
+    server.stop().await;
+}
+
+async fn page_texts(server: &TestServer, path: &str) -> Vec<String> {
+    let html = reqwest::get(format!("{}{path}", server.url()))
+        .await
+        .unwrap()
+        .text()
         .await
         .unwrap();
-    assert_eq!(response.status(), StatusCode::NOT_FOUND);
+    let page = Html::parse_document(&html);
+    select(&page, "#listado-msjs .message__text")
+        .iter()
+        .map(|e| e.text().collect())
+        .collect()
+}
+
+#[tokio::test]
+async fn the_page_carries_the_rooms_last_fifty_messages() {
+    let history = support::history();
+    let server = TestServer::start(&history).await;
+    let writer = ChatClient::connect(&server, Transport::Websocket).await;
+    for n in 0..60 {
+        assert!(writer.send(&format!("mensaje {n}")).await.is_accepted());
+    }
+
+    let texts = page_texts(&server, "/").await;
+    let expected: Vec<String> = (10..60).map(|n| format!("mensaje {n}")).collect();
+    assert_eq!(texts, expected);
+    assert!(page_texts(&server, "/sala/otra").await.is_empty());
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_plain_form_post_sends_a_message_and_returns_to_the_room() {
+    let history = support::history();
+    let server = TestServer::start(&history).await;
+    let mut listener = ChatClient::connect(&server, Transport::Websocket).await;
+
+    let no_redirects = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let response = no_redirects
+        .post(format!("{}/api/enviar", server.url()))
+        .header(header::ACCEPT, "text/html")
+        .header(header::REFERER, format!("{}/", server.url()))
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body("room=general&text=hola+sin+JavaScript+%3Cb%3E")
+        .send()
+        .await
+        .unwrap();
+    assert!(response.status().is_redirection(), "{}", response.status());
+    // Back to the room (leptos leaves an empty query where it strips old error details).
+    let location = response.headers()[header::LOCATION].to_str().unwrap();
+    assert_eq!(location.trim_end_matches('?'), format!("{}/", server.url()));
+
+    let relayed = listener.next_message().await;
+    assert_eq!(relayed.text, "hola sin JavaScript <b>");
+    assert_eq!(relayed.meta.user, "Anónimo");
+    assert_eq!(page_texts(&server, "/").await, ["hola sin JavaScript <b>"]);
     server.stop().await;
 }

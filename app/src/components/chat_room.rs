@@ -1,60 +1,317 @@
+use std::collections::HashMap;
 use std::time::Duration;
 
 use leptos::{prelude::*, task::spawn_local};
 
-use super::{Composer, ConnectionStatus, Line, MessageList};
+use super::{
+    Composer, ConnectionStatus, MessageList, NameField, People, RoomList, TypingIndicator,
+};
 use crate::connection::ConnectionState;
-use crate::protocol::{Ack, NEW_MESSAGE};
+use crate::me;
+use crate::protocol::{
+    check_name, Ack, ChatMessage, Handshake, MessageMeta, Presence, RoomSummary, SendMeta,
+    UserEvent, DEFAULT_NAME, HISTORY, HISTORY_PAGE, NEW_MESSAGE, PRESENCE, ROOMS, STOP_TYPING,
+    TYPING, USER_JOINED, USER_LEFT,
+};
+use crate::server_fns::load_history;
 use crate::socket::Socket;
+use crate::timeline::{Delivery, Timeline};
 
-/// How long the page waits for the server to confirm a message before telling the user.
-const ACK_TIMEOUT: Duration = Duration::from_secs(10);
+/// Someone's "typing" fades if no new one comes within this time (their "stop" may be lost).
+const TYPING_FADES_AFTER: Duration = Duration::from_secs(6);
+/// How often the list of rooms is refreshed.
+const ROOMS_EVERY: Duration = Duration::from_secs(15);
 
-/// The chat: owns the page's state and its socket, and lays out the parts that show them.
+/// The page's socket, once the browser has opened it. A socket is not `Send`, so it lives in
+/// browser-local storage made by the effect that opens it: the server never holds one, and a
+/// server-side render may finish on another thread than it started on.
+#[derive(Clone, Copy)]
+struct LiveSocket(StoredValue<Option<StoredValue<Socket, LocalStorage>>>);
+
+impl LiveSocket {
+    fn new() -> Self {
+        Self(StoredValue::new(None))
+    }
+
+    fn set(self, socket: Socket) {
+        self.0.set_value(Some(StoredValue::new_local(socket)));
+    }
+
+    fn get(self) -> Option<Socket> {
+        self.0.get_value().map(|socket| socket.get_value())
+    }
+}
+
+/// Everything the page shows, as signals the components read.
+#[derive(Clone, Copy)]
+struct ChatState {
+    timeline: RwSignal<Timeline>,
+    connection: RwSignal<ConnectionState>,
+    notice: RwSignal<Option<String>>,
+    name: RwSignal<String>,
+    people: RwSignal<Vec<String>>,
+    typing: RwSignal<Vec<String>>,
+    rooms: RwSignal<Vec<RoomSummary>>,
+}
+
+/// The chat of one room: owns the page's state and its socket, and lays out the parts.
 #[component]
-pub fn ChatRoom() -> impl IntoView {
-    let lines = RwSignal::new(Vec::<Line>::new());
-    let state = RwSignal::new(ConnectionState::Connecting);
-    let notice = RwSignal::new(None::<String>);
-    let socket = StoredValue::new_local(None::<Socket>);
+pub fn ChatRoom(room: String) -> impl IntoView {
+    let state = ChatState {
+        timeline: RwSignal::new(Timeline::default()),
+        connection: RwSignal::new(ConnectionState::Connecting),
+        notice: RwSignal::new(None),
+        name: RwSignal::new(DEFAULT_NAME.to_owned()),
+        people: RwSignal::new(Vec::new()),
+        typing: RwSignal::new(Vec::new()),
+        rooms: RwSignal::new(Vec::new()),
+    };
+    let socket = LiveSocket::new();
+    let user_id = StoredValue::new(String::new());
+    let sent = StoredValue::new(0u32);
+    // The room's last page, in the server's HTML and carried over to hydration.
+    let history = Resource::new(
+        {
+            let room = room.clone();
+            move || room.clone()
+        },
+        |room| load_history(room, None),
+    );
+    // Older pages: whether one is being read, and whether the beginning was reached.
+    let older = StoredValue::new((false, false));
 
     // Effects run in the browser only: the server renders the page as "connecting".
-    Effect::new(move || match Socket::connect() {
-        Ok(live) => {
-            live.on_state(move |now| state.set(now));
-            live.on(NEW_MESSAGE, move |text: String| {
-                lines.update(|lines| lines.push(Line::new(lines.len(), text)))
-            });
-            socket.set_value(Some(live));
+    let room_for_socket = room.clone();
+    Effect::new(move || {
+        user_id.set_value(me::user_id());
+        state.name.set(me::saved_name());
+        match connect(state, room_for_socket.clone(), user_id.get_value()) {
+            Ok(live) => socket.set(live),
+            Err(error) => state
+                .notice
+                .set(Some(format!("No se pudo iniciar el chat: {error}"))),
         }
-        Err(error) => notice.set(Some(format!("No se pudo iniciar el chat: {error}"))),
     });
 
-    let send = Callback::new(move |text: String| {
-        let Some(live) = socket.get_value() else {
+    let deliver = move |client_offset: String, text: String| {
+        let Some(live) = socket.get() else {
             return;
         };
         spawn_local(async move {
-            let outcome = live
-                .emit_with_ack::<_, Ack>(NEW_MESSAGE, &text, ACK_TIMEOUT)
-                .await;
-            notice.set(match outcome {
-                Ok(Ack::Accepted { .. }) => None,
+            let meta = SendMeta {
+                client_offset: Some(client_offset.clone()),
+            };
+            let outcome = live.request::<_, Ack>(NEW_MESSAGE, &(text, meta)).await;
+            state.timeline.update(|timeline| match &outcome {
+                Ok(Ack::Accepted { id: Some(id), .. }) => {
+                    timeline.acknowledged(&client_offset, *id)
+                }
+                Ok(Ack::Accepted { id: None, .. }) => {
+                    timeline.delivery(&client_offset, Delivery::Sent)
+                }
+                Ok(Ack::Rejected { .. }) | Err(_) => {
+                    timeline.delivery(&client_offset, Delivery::Failed)
+                }
+            });
+            state.notice.set(match outcome {
                 Ok(Ack::Rejected { message, .. }) => Some(message),
                 Err(_) => Some("El servidor no confirmó tu mensaje.".to_owned()),
+                Ok(Ack::Accepted { .. }) => None,
             });
+        });
+    };
+
+    let send = Callback::new(move |text: String| {
+        let count = sent.get_value();
+        sent.set_value(count + 1);
+        let client_offset = me::client_offset(&user_id.get_value(), count);
+        state
+            .timeline
+            .update(|timeline| timeline.send(&client_offset, &state.name.get_untracked(), &text));
+        deliver(client_offset, text);
+    });
+
+    let retry = Callback::new(move |(client_offset, text): (String, String)| {
+        state
+            .timeline
+            .update(|timeline| timeline.delivery(&client_offset, Delivery::Pending));
+        deliver(client_offset, text);
+    });
+
+    let signal = Callback::new(move |event: &'static str| {
+        if let Some(live) = socket.get() {
+            live.signal(event);
+        }
+    });
+
+    let rename = Callback::new(move |wanted: String| match check_name(&wanted) {
+        Ok(name) => {
+            me::save_name(&name);
+            state.name.set(name);
+            state.notice.set(None);
+            // The name travels in the handshake: a new one needs a new connection.
+            if let Some(live) = socket.get() {
+                live.reconnect();
+            }
+        }
+        Err(error) => state.notice.set(Some(error.to_string())),
+    });
+
+    let room_for_older = room.clone();
+    let load_older = Callback::new(move |()| {
+        let (busy, exhausted) = older.get_value();
+        let Some(before) = state.timeline.with_untracked(Timeline::oldest_id) else {
+            return;
+        };
+        if busy || exhausted {
+            return;
+        }
+        older.set_value((true, false));
+        let room = room_for_older.clone();
+        spawn_local(async move {
+            let page = load_history(room, Some(before)).await;
+            let exhausted = page
+                .as_ref()
+                .is_ok_and(|page| page.messages.len() < HISTORY_PAGE);
+            if let Ok(page) = page {
+                let me = state.name.get_untracked();
+                state.timeline.update(|timeline| timeline.seed(page, &me));
+            }
+            older.set_value((false, exhausted));
         });
     });
 
+    let title = format!("#{room}");
     view! {
-        <main class="chat">
-            <header class="chat__bar">
-                <h1 class="chat__title">"Sala de chat"</h1>
-                <ConnectionStatus state />
-            </header>
-            <h3 class="chat__heading">"Mensajes:"</h3>
-            <MessageList lines />
-            <Composer on_send=send notice />
-        </main>
+        <div class="layout">
+            <details class="sidebar" open>
+                <summary class="sidebar__toggle">"Salas y personas"</summary>
+                <RoomList rooms=state.rooms current=room.clone() />
+                <People people=state.people />
+            </details>
+            <main class="chat">
+                <header class="chat__bar">
+                    <h1 class="chat__title">{title}</h1>
+                    <NameField name=state.name on_rename=rename />
+                    <ConnectionStatus state=state.connection />
+                </header>
+                <h3 class="chat__heading">"Mensajes:"</h3>
+                <Suspense fallback=|| view! { <p class="loading">"Cargando mensajes…"</p> }>
+                    {move || Suspend::new(async move {
+                        match history.await {
+                            // Seeding before the list is built: the list renders the page both
+                            // on the server and in the hydrating browser, so they match.
+                            Ok(page) => state.timeline.update_untracked(|t| t.seed(page, DEFAULT_NAME)),
+                            Err(_) => state.notice.set(Some("No se pudo leer el historial.".to_owned())),
+                        }
+                        view! { <MessageList timeline=state.timeline on_retry=retry on_top=load_older /> }
+                    })}
+                </Suspense>
+                <TypingIndicator typing=state.typing />
+                <Composer room=room on_send=send on_signal=signal notice=state.notice />
+            </main>
+        </div>
     }
+}
+
+/// Opens the socket and routes every server event into the page's state.
+fn connect(
+    state: ChatState,
+    room: String,
+    user_id: String,
+) -> Result<Socket, crate::socket::SocketError> {
+    let timeline = state.timeline;
+    let name = state.name;
+    let socket = Socket::connect(move || Handshake {
+        name: Some(name.get_untracked()),
+        user_id: Some(user_id.clone()),
+        room: Some(room.clone()),
+        offset: timeline.with_untracked(Timeline::last_id),
+    })?;
+
+    let rooms_socket = socket.clone();
+    let refresh_rooms = move || {
+        let socket = rooms_socket.clone();
+        spawn_local(async move {
+            if let Ok(rooms) = socket.request::<_, Vec<RoomSummary>>(ROOMS, &()).await {
+                state.rooms.set(rooms);
+            }
+        });
+    };
+    let on_connect = refresh_rooms.clone();
+    socket.on_state(move |now| {
+        state.connection.set(now);
+        if now == ConnectionState::Connected {
+            on_connect();
+        }
+    });
+    set_interval(refresh_rooms, ROOMS_EVERY);
+
+    let typing_since = StoredValue::new(HashMap::<String, f64>::new());
+    let stop_typing = move |user: &str| {
+        state
+            .typing
+            .update(|typing| typing.retain(|other| other != user));
+    };
+
+    socket.on_pair(
+        NEW_MESSAGE,
+        move |text: String, meta: Option<MessageMeta>| {
+            if let Some(meta) = meta {
+                stop_typing(&meta.user);
+                let me = name.get_untracked();
+                timeline.update(|timeline| timeline.receive(ChatMessage { text, meta }, &me));
+            }
+        },
+    );
+    socket.on(HISTORY, move |batch: Vec<ChatMessage>| {
+        let me = name.get_untracked();
+        timeline.update(|timeline| batch.into_iter().for_each(|m| timeline.receive(m, &me)));
+    });
+    socket.on(PRESENCE, move |presence: Presence| {
+        state.people.set(presence.users)
+    });
+    socket.on(USER_JOINED, move |event: UserEvent| {
+        state.people.update(|people| {
+            if !people.contains(&event.user) {
+                people.push(event.user.clone());
+                people.sort_by_key(|name| name.to_lowercase());
+            }
+        });
+        timeline.update(|timeline| timeline.notice(format!("{} se ha unido", event.user)));
+    });
+    socket.on(USER_LEFT, move |event: UserEvent| {
+        state.people.update(|people| {
+            if let Some(at) = people.iter().position(|name| *name == event.user) {
+                people.remove(at);
+            }
+        });
+        stop_typing(&event.user);
+        timeline.update(|timeline| timeline.notice(format!("{} ha salido", event.user)));
+    });
+    socket.on(TYPING, move |event: UserEvent| {
+        let now = js_sys::Date::now();
+        typing_since.update_value(|since| {
+            since.insert(event.user.clone(), now);
+        });
+        state.typing.update(|typing| {
+            if !typing.contains(&event.user) {
+                typing.push(event.user.clone());
+            }
+        });
+        set_timeout(
+            move || {
+                let superseded =
+                    typing_since.with_value(|since| since.get(&event.user) != Some(&now));
+                if !superseded {
+                    stop_typing(&event.user);
+                }
+            },
+            TYPING_FADES_AFTER,
+        );
+    });
+    socket.on(STOP_TYPING, move |event: UserEvent| {
+        stop_typing(&event.user)
+    });
+    Ok(socket)
 }

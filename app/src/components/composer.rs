@@ -1,14 +1,47 @@
+use std::time::Duration;
+
 use leptos::{ev::SubmitEvent, html::Input, prelude::*};
 
-use crate::protocol::is_blank;
+use crate::protocol::{is_blank, STOP_TYPING, TYPING};
+use crate::server_fns::PostMessage;
 
-/// `#env-msjs`: a real form, so Enter sends as well as the button.
+/// After this long without a keystroke the others stop seeing "…está escribiendo".
+const TYPING_IDLE: Duration = Duration::from_secs(3);
+
+/// `#env-msjs`: a real form, so Enter sends as well as the button. With JavaScript it sends over
+/// the socket; without, the browser posts it to the `post_message` server function.
 #[component]
 pub fn Composer(
+    room: String,
     on_send: Callback<String>,
+    /// Emits a typing signal (`TYPING` / `STOP_TYPING`).
+    on_signal: Callback<&'static str>,
     #[prop(into)] notice: Signal<Option<String>>,
 ) -> impl IntoView {
     let input = NodeRef::<Input>::new();
+    let post_url = <PostMessage as leptos::server_fn::ServerFn>::PATH;
+    let typing = StoredValue::new(false);
+    let idle = StoredValue::new(None::<TimeoutHandle>);
+
+    let stop_typing = move || {
+        if let Some(timer) = idle.get_value() {
+            timer.clear();
+        }
+        if typing.get_value() {
+            typing.set_value(false);
+            on_signal.run(STOP_TYPING);
+        }
+    };
+    let keystroke = move |_| {
+        if !typing.get_value() {
+            typing.set_value(true);
+            on_signal.run(TYPING);
+        }
+        if let Some(timer) = idle.get_value() {
+            timer.clear();
+        }
+        idle.set_value(set_timeout_with_handle(stop_typing, TYPING_IDLE).ok());
+    };
 
     let submit = move |ev: SubmitEvent| {
         ev.prevent_default();
@@ -17,6 +50,7 @@ pub fn Composer(
         };
         let text = field.value();
         if !is_blank(&text) {
+            stop_typing();
             on_send.run(text);
             field.set_value("");
         }
@@ -24,15 +58,25 @@ pub fn Composer(
     };
 
     view! {
-        <form id="env-msjs" class="composer" on:submit=submit>
+        <form
+            id="env-msjs"
+            class="composer"
+            method="post"
+            action=post_url
+            on:submit=submit
+        >
+            <input type="hidden" name="room" value=room />
             <input
                 id="nuevo-msj"
                 class="composer__input"
                 node_ref=input
+                name="text"
                 placeholder="Nuevo mensaje"
                 aria-label="Nuevo mensaje"
                 autocomplete="off"
                 enterkeyhint="send"
+                on:input=keystroke
+                on:blur=move |_| stop_typing()
             />
             <button id="btn-msj" class="composer__send" type="submit">
                 "Enviar"

@@ -4,8 +4,14 @@ mod chat_room;
 mod composer;
 mod connection_status;
 mod message_list;
+mod name_field;
+mod people;
+mod room_list;
 
 pub use chat_room::ChatRoom;
 pub use composer::Composer;
 pub use connection_status::ConnectionStatus;
-pub use message_list::{Line, MessageList};
+pub use message_list::MessageList;
+pub use name_field::NameField;
+pub use people::{People, TypingIndicator};
+pub use room_list::RoomList;

@@ -16,10 +16,28 @@ extern "C" {
     #[wasm_bindgen(method)]
     pub fn on(this: &Socket, event: &str, listener: &Function);
 
-    #[wasm_bindgen(method, js_name = emitWithAck)]
-    pub fn emit_with_ack(this: &Socket, event: &str, arg: &JsValue) -> Promise;
+    /// The bound `emitWithAck`, to call with a spread argument list.
+    #[wasm_bindgen(method, getter = emitWithAck)]
+    pub fn emit_with_ack_fn(this: &Socket) -> Function;
 
-    /// A one-shot view of the socket whose next `emitWithAck` rejects after `ms`.
+    /// A view of the socket whose next emit is dropped rather than queued when offline.
+    #[wasm_bindgen(method, getter)]
+    pub fn volatile(this: &Socket) -> Socket;
+
     #[wasm_bindgen(method)]
-    pub fn timeout(this: &Socket, ms: f64) -> Socket;
+    pub fn emit(this: &Socket, event: &str);
+
+    #[wasm_bindgen(method)]
+    pub fn connect(this: &Socket);
+
+    #[wasm_bindgen(method)]
+    pub fn disconnect(this: &Socket);
+}
+
+/// `emitWithAck` resolves with the server's first ack argument.
+pub fn emit_with_ack(socket: &Socket, args: &js_sys::Array) -> Result<Promise, JsValue> {
+    socket
+        .emit_with_ack_fn()
+        .apply(socket, args)
+        .map(Promise::from)
 }

@@ -1,9 +1,9 @@
 //! A small typed Rust face on the official socket.io-client.
 //!
-//! The JavaScript client brings reconnection, buffering while offline, acknowledgements and the
-//! long-polling fallback; this module only translates between its callbacks and Rust types. It
-//! compiles on the server too (wasm-bindgen imports are inert there) but is only ever called from
-//! effects and event handlers, which run in the browser alone.
+//! The JavaScript client brings reconnection, buffering while offline, acknowledgements with
+//! retries and the long-polling fallback; this module only translates between its callbacks and
+//! Rust types. It compiles on the server too (wasm-bindgen imports are inert there) but is only
+//! ever called from effects and event handlers, which run in the browser alone.
 
 mod ffi;
 
@@ -15,12 +15,18 @@ use wasm_bindgen_futures::JsFuture;
 
 use crate::connection::ConnectionState;
 
+/// How long the client waits for each acknowledgement before it sends the event again.
+const ACK_TIMEOUT: Duration = Duration::from_secs(10);
+/// How many times an unacknowledged event is sent again while connected. Time spent offline does
+/// not count: queued events wait for the connection and go out in order.
+const RETRIES: u32 = 3;
+
 #[derive(Debug, thiserror::Error)]
 pub enum SocketError {
     #[error("the socket.io client script is not loaded")]
     ClientMissing,
-    #[error("the server did not acknowledge in time")]
-    Timeout,
+    #[error("the server did not acknowledge")]
+    NoAck,
     #[error("could not encode or decode a payload: {0}")]
     Payload(String),
 }
@@ -32,9 +38,23 @@ pub struct Socket {
 }
 
 impl Socket {
-    /// Connects to the origin that served the page.
-    pub fn connect() -> Result<Self, SocketError> {
-        let raw = ffi::io(&js_sys::Object::new()).map_err(|_| SocketError::ClientMissing)?;
+    /// Connects to the origin that served the page. `auth` is asked for the handshake at every
+    /// (re)connection, so it can carry the latest offset.
+    pub fn connect<A: Serialize>(auth: impl Fn() -> A + 'static) -> Result<Self, SocketError> {
+        let auth = Closure::<dyn Fn(js_sys::Function)>::new(move |reply: js_sys::Function| {
+            if let Ok(handshake) = serde_wasm_bindgen::to_value(&auth()) {
+                reply.call1(&JsValue::NULL, &handshake).ok();
+            }
+        });
+        let options = js_sys::Object::new();
+        let set = |key: &str, value: &JsValue| js_sys::Reflect::set(&options, &key.into(), value);
+        set("auth", auth.as_ref())
+            .and_then(|_| set("ackTimeout", &(ACK_TIMEOUT.as_millis() as f64).into()))
+            .and_then(|_| set("retries", &RETRIES.into()))
+            .map_err(|_| SocketError::ClientMissing)?;
+        // The socket lives as long as the page, and so must its callbacks.
+        auth.forget();
+        let raw = ffi::io(&options).map_err(|_| SocketError::ClientMissing)?;
         Ok(Self { raw })
     }
 
@@ -45,47 +65,77 @@ impl Socket {
         event: &str,
         mut listener: impl FnMut(T) + 'static,
     ) {
-        let callback = Closure::<dyn FnMut(JsValue)>::new(move |arg: JsValue| {
-            if let Ok(value) = serde_wasm_bindgen::from_value(arg) {
-                listener(value);
-            }
+        self.on_pair(event, move |first: T, _: serde::de::IgnoredAny| {
+            listener(first)
         });
+    }
+
+    /// Like `on`, for events with two arguments.
+    pub fn on_pair<A, B>(&self, event: &str, mut listener: impl FnMut(A, B) + 'static)
+    where
+        A: DeserializeOwned + 'static,
+        B: DeserializeOwned + 'static,
+    {
+        let callback =
+            Closure::<dyn FnMut(JsValue, JsValue)>::new(move |a: JsValue, b: JsValue| {
+                if let (Ok(a), Ok(b)) = (
+                    serde_wasm_bindgen::from_value(a),
+                    serde_wasm_bindgen::from_value(b),
+                ) {
+                    listener(a, b);
+                }
+            });
         self.raw.on(event, callback.as_ref().unchecked_ref());
-        // The socket lives as long as the page, and so must its listeners: hand the closure to
-        // the JavaScript garbage collector.
         callback.forget();
     }
 
     /// Reports every change of the connection's state, as the page should show it.
     pub fn on_state(&self, listener: impl Fn(ConnectionState) + 'static) {
         let listener = std::rc::Rc::new(listener);
-        let on_socket = |event: &str, state: ConnectionState| {
+        for (event, state) in [
+            ("connect", ConnectionState::Connected),
+            ("disconnect", ConnectionState::Disconnected),
+            ("connect_error", ConnectionState::Disconnected),
+        ] {
             let listener = listener.clone();
             let callback = Closure::<dyn Fn()>::new(move || listener(state));
             self.raw.on(event, callback.as_ref().unchecked_ref());
             callback.forget();
-        };
-        on_socket("connect", ConnectionState::Connected);
-        on_socket("disconnect", ConnectionState::Disconnected);
-        on_socket("connect_error", ConnectionState::Disconnected);
+        }
     }
 
-    /// Emits `event` with one argument and waits for the server's acknowledgement.
-    pub async fn emit_with_ack<A: Serialize, R: DeserializeOwned>(
+    /// Emits `event` with `args` (a tuple: each element is one argument; `()` for none) and waits for the
+    /// acknowledgement, through the client's queue: sent in order, retried, held while offline.
+    pub async fn request<A: Serialize, R: DeserializeOwned>(
         &self,
         event: &str,
-        arg: &A,
-        timeout: Duration,
+        args: &A,
     ) -> Result<R, SocketError> {
-        let arg =
-            serde_wasm_bindgen::to_value(arg).map_err(|e| SocketError::Payload(e.to_string()))?;
-        let promise = self
-            .raw
-            .timeout(timeout.as_millis() as f64)
-            .emit_with_ack(event, &arg);
+        let payload = |e: serde_wasm_bindgen::Error| SocketError::Payload(e.to_string());
+        // A tuple serialises to an array; `()` (no arguments) to `undefined`.
+        let args = serde_wasm_bindgen::to_value(args).map_err(payload)?;
+        let args = if args.is_undefined() {
+            js_sys::Array::new()
+        } else {
+            args.dyn_into::<js_sys::Array>()
+                .map_err(|_| SocketError::Payload("arguments must be a tuple".to_owned()))?
+        };
+        args.unshift(&event.into());
+        let promise = ffi::emit_with_ack(&self.raw, &args).map_err(|_| SocketError::NoAck)?;
         let reply = JsFuture::from(promise)
             .await
-            .map_err(|_| SocketError::Timeout)?;
-        serde_wasm_bindgen::from_value(reply).map_err(|e| SocketError::Payload(e.to_string()))
+            .map_err(|_| SocketError::NoAck)?;
+        serde_wasm_bindgen::from_value(reply).map_err(payload)
+    }
+
+    /// Emits `event` without arguments now, or never: for signals that are stale once late.
+    pub fn signal(&self, event: &str) {
+        self.raw.volatile().emit(event);
+    }
+
+    /// Drops the connection and makes a new one, with a fresh handshake.
+    pub fn reconnect(&self) {
+        self.raw.disconnect();
+        self.raw.connect();
     }
 }

@@ -2,11 +2,29 @@
 //! `io.emit`, per room). A resend of a stored message is acknowledged but not relayed again.
 
 use app::protocol::{Ack, Identity, Rejection, SentMessage, NEW_MESSAGE};
-use socketioxide::adapter::Adapter;
+use socketioxide::{adapter::Adapter, operators::BroadcastOperators};
 use tracing::{debug, error, warn};
 
 use super::{in_order::Event, Realtime};
-use crate::store::{NewMessage, Stored};
+use crate::store::{NewMessage, Store, StoreError, Stored};
+
+/// Stores `message`, then relays it to `room` (which must include whoever should see it). A
+/// resend of a stored message is not relayed again.
+pub async fn publish<A: Adapter>(
+    store: &Store,
+    room: BroadcastOperators<A>,
+    message: NewMessage<'_>,
+) -> Result<Stored, StoreError> {
+    let stored = store.insert(message).await?;
+    if let Stored::New(new) = &stored {
+        // A receiver whose buffer is full misses this one; it is in the history, and the
+        // sender is still told its message is stored.
+        if let Err(error) = room.emit(NEW_MESSAGE, &(&new.text, &new.meta)).await {
+            warn!(%error, "message not delivered to every client");
+        }
+    }
+    Ok(stored)
+}
 
 pub async fn relay<A: Adapter>(mut event: Event<A>, identity: Identity, realtime: Realtime) {
     let socket = event.socket();
@@ -22,17 +40,14 @@ pub async fn relay<A: Adapter>(mut event: Event<A>, identity: Identity, realtime
                 text: &text,
                 client_offset: client_offset.as_deref(),
             };
-            match realtime.store.insert(message).await {
+            match publish(
+                &realtime.store,
+                socket.within(identity.room.clone()),
+                message,
+            )
+            .await
+            {
                 Ok(Stored::New(stored)) => {
-                    // A receiver whose buffer is full misses this one; it is in the history,
-                    // and the sender is still told its message is stored.
-                    if let Err(error) = socket
-                        .within(identity.room.clone())
-                        .emit(NEW_MESSAGE, &(&stored.text, &stored.meta))
-                        .await
-                    {
-                        warn!(%error, "message not delivered to every client");
-                    }
                     debug!(id = %socket.id, offset = stored.meta.id, "message stored and relayed");
                     Ack::stored(stored.meta.id)
                 }

@@ -4,7 +4,7 @@
 mod handshake;
 mod history;
 mod in_order;
-mod messages;
+pub mod messages;
 mod presence;
 mod typing;
 

@@ -103,6 +103,14 @@ impl Store {
         }
     }
 
+    /// The highest offset stored so far (0 for an empty store).
+    pub async fn latest_offset(&self) -> Result<i64, StoreError> {
+        let row = sqlx::query("SELECT COALESCE(MAX(id), 0) AS latest FROM messages")
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(row.try_get("latest")?)
+    }
+
     /// The room's messages after `offset`, oldest first, at most `limit`.
     pub async fn after(
         &self,
@@ -233,6 +241,7 @@ mod tests {
             ["m0", "m1"]
         );
         assert!(store.after("c", 0, 10).await.unwrap().is_empty());
+        assert_eq!(store.latest_offset().await.unwrap(), ids[4] + 1);
     }
 
     #[tokio::test]

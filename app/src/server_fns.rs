@@ -1,0 +1,65 @@
+//! Server functions: history pages (rendered into the page, and older ones on scroll-up) and the
+//! message form for browsers without JavaScript. Their bodies run on the server only, against
+//! the `Backend` the server provides as context.
+
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::protocol::ChatMessage;
+
+/// A page of a room's history, oldest first, and the offset to resume live delivery from.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HistoryPage {
+    pub messages: Vec<ChatMessage>,
+    /// The highest offset of the whole store when the page was read: every later message of
+    /// the room reaches the page through the socket's replay, even if the room was empty.
+    pub offset: i64,
+}
+
+#[server(endpoint = "historial")]
+pub async fn load_history(room: String, before: Option<i64>) -> Result<HistoryPage, ServerFnError> {
+    let backend = expect_context::<backend::Handle>();
+    Ok(backend.0.history(room, before).await?)
+}
+
+/// The composer's `<form>` posts here when the page runs without JavaScript; the browser is
+/// then sent back to the room.
+#[server(endpoint = "enviar")]
+pub async fn post_message(room: String, text: String) -> Result<(), ServerFnError> {
+    let backend = expect_context::<backend::Handle>();
+    backend.0.post(room, text).await?;
+    Ok(())
+}
+
+#[cfg(feature = "ssr")]
+pub mod backend {
+    use std::{future::Future, pin::Pin, sync::Arc};
+
+    use super::HistoryPage;
+    use crate::protocol::{HandshakeError, Rejection};
+
+    pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+    /// What the server functions need from the server; the server crate implements it over
+    /// its store and its Socket.IO handle.
+    pub trait Backend: Send + Sync {
+        fn history(
+            &self,
+            room: String,
+            before: Option<i64>,
+        ) -> BoxFuture<'_, Result<HistoryPage, BackendError>>;
+        fn post(&self, room: String, text: String) -> BoxFuture<'_, Result<(), BackendError>>;
+    }
+
+    /// The context value server functions look up.
+    #[derive(Clone)]
+    pub struct Handle(pub Arc<dyn Backend>);
+
+    #[derive(Debug, thiserror::Error)]
+    pub enum BackendError {
+        #[error(transparent)]
+        Room(#[from] HandshakeError),
+        #[error(transparent)]
+        Message(#[from] Rejection),
+    }
+}
