@@ -40,9 +40,18 @@ pub fn user_id() -> String {
     id
 }
 
-/// A fresh client offset: unique across this browser's tabs and reloads.
+/// A fresh client offset: unique across this browser's tabs and reloads. It starts with the user
+/// id, which is how the page recognises its person's messages, from any tab.
 pub fn client_offset(user_id: &str, counter: u32) -> String {
     format!("{user_id}-{:x}-{counter}", js_sys::Date::now() as u64)
+}
+
+/// Whether a message with this client offset was sent by `user_id` (from any of its tabs).
+pub fn is_mine(client_offset: Option<&str>, user_id: &str) -> bool {
+    !user_id.is_empty()
+        && client_offset
+            .and_then(|offset| offset.strip_prefix(user_id))
+            .is_some_and(|rest| rest.starts_with('-'))
 }
 
 fn random_token() -> String {

@@ -3,6 +3,7 @@
 
 use leptos::prelude::{ArcRwSignal, Set};
 
+use crate::me::is_mine;
 use crate::protocol::ChatMessage;
 use crate::server_fns::HistoryPage;
 
@@ -75,7 +76,7 @@ impl Timeline {
         self.lines.iter().filter_map(Line::id).min()
     }
 
-    /// The page the server rendered with, or an older page.
+    /// The page the server rendered with, or an older page. `me` is the reader's user id.
     pub fn seed(&mut self, page: HistoryPage, me: &str) {
         self.watermark = self.watermark.max(Some(page.offset));
         for message in page.messages {
@@ -84,7 +85,7 @@ impl Timeline {
     }
 
     /// A stored message, live or replayed. Shown once, in id order; if it is one of my pending
-    /// messages, that row becomes sent.
+    /// messages, that row becomes sent. `me` is the reader's user id.
     pub fn receive(&mut self, message: ChatMessage, me: &str) {
         let id = message.meta.id;
         if self.lines.iter().any(|line| line.id() == Some(id)) {
@@ -105,7 +106,7 @@ impl Timeline {
         let line = Line::Message(ShownMessage {
             key,
             id: Some(id),
-            mine: message.meta.user == me,
+            mine: is_mine(message.meta.client_offset.as_deref(), me),
             client_offset: message.meta.client_offset,
             user: message.meta.user,
             text: message.text,
@@ -217,7 +218,7 @@ mod tests {
         };
         assert_eq!(row.delivery.get(), Delivery::Pending);
         let delivery = row.delivery.clone();
-        timeline.receive(stored(9, "Ana", "hola", Some("ana-1")), "Ana");
+        timeline.receive(stored(9, "Ana", "hola", Some("ana-1")), "ana");
         assert_eq!(timeline.lines.len(), 1);
         assert_eq!(delivery.get(), Delivery::Sent);
         assert_eq!(timeline.last_id(), Some(9));
@@ -261,6 +262,26 @@ mod tests {
         let mut empty = Timeline::default();
         empty.seed(page(&[], 0), "Ana");
         assert_eq!(empty.last_id(), Some(0));
+    }
+
+    #[test]
+    fn mine_is_whatever_my_user_id_sent_whatever_the_name() {
+        let mut timeline = Timeline::default();
+        timeline.receive(
+            stored(1, "Anónimo", "de otra pestaña", Some("u7-1a-0")),
+            "u7",
+        );
+        timeline.receive(
+            stored(2, "Anónimo", "de otra persona", Some("u77-1a-0")),
+            "u7",
+        );
+        timeline.receive(stored(3, "Anónimo", "sin offset", None), "u7");
+        let mine: Vec<bool> = timeline
+            .lines
+            .iter()
+            .map(|line| matches!(line, Line::Message(m) if m.mine))
+            .collect();
+        assert_eq!(mine, [true, false, false]);
     }
 
     #[test]

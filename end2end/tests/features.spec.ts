@@ -82,26 +82,45 @@ test('an invalid room address is not found', async ({ server, page }) => {
   expect(response?.status()).toBe(404);
 });
 
-test('messages sent offline go out on reconnect, once and in order', async ({ openChat }) => {
+test.describe('offline', () => {
+  // While offline the browser reports its failed reconnection attempts.
+  test.use({ allowConsoleErrors: /ERR_INTERNET_DISCONNECTED|WebSocket connection to .* failed/ });
+
+  test('messages sent offline go out on reconnect, once and in order', async ({ openChat }) => {
+    const ana = await openChat('/', 'Ana');
+    const beto = await openChat('/', 'Beto');
+    await connected(ana);
+    await connected(beto);
+
+    await ana.context().setOffline(true);
+    await expect(ana.locator('#estado')).toHaveAttribute('data-state', 'disconnected', { timeout: 30_000 });
+    await send(ana, 'primero sin conexión');
+    await send(ana, 'segundo sin conexión');
+    await expect(ana.locator('#listado-msjs .message--pending')).toHaveCount(2);
+    await expect(texts(beto)).toHaveText([]);
+
+    await ana.context().setOffline(false);
+    await expect(texts(beto)).toHaveText(['primero sin conexión', 'segundo sin conexión'], { timeout: 30_000 });
+    await expect(ana.locator('#listado-msjs .message--pending')).toHaveCount(0);
+    await expect(texts(ana)).toHaveText(['primero sin conexión', 'segundo sin conexión']);
+    // Nothing doubled a while later either.
+    await beto.waitForTimeout(1_000);
+    await expect(texts(beto)).toHaveCount(2);
+  });
+});
+
+test('a refused message is marked as not sent, with a retry button', async ({ openChat }) => {
   const ana = await openChat('/', 'Ana');
-  const beto = await openChat('/', 'Beto');
   await connected(ana);
-  await connected(beto);
-
-  await ana.context().setOffline(true);
-  await expect(ana.locator('#estado')).toHaveAttribute('data-state', 'disconnected', { timeout: 30_000 });
-  await send(ana, 'primero sin conexión');
-  await send(ana, 'segundo sin conexión');
-  await expect(ana.locator('#listado-msjs .message--pending')).toHaveCount(2);
-  await expect(texts(beto)).toHaveText([]);
-
-  await ana.context().setOffline(false);
-  await expect(texts(beto)).toHaveText(['primero sin conexión', 'segundo sin conexión'], { timeout: 30_000 });
+  await send(ana, 'x'.repeat(2_001));
+  const failed = ana.locator('#listado-msjs .message--failed');
+  await expect(failed).toHaveCount(1);
+  await expect(failed.locator('.message__state')).toHaveText('no enviado');
+  await expect(ana.locator('#aviso')).toHaveText('El mensaje es demasiado largo.');
+  // Retrying sends the same message again; the server refuses it again, and says so again.
+  await failed.getByRole('button', { name: 'Reintentar' }).click();
+  await expect(ana.locator('#listado-msjs .message--failed')).toHaveCount(1);
   await expect(ana.locator('#listado-msjs .message--pending')).toHaveCount(0);
-  await expect(texts(ana)).toHaveText(['primero sin conexión', 'segundo sin conexión']);
-  // Nothing doubled a while later either.
-  await beto.waitForTimeout(1_000);
-  await expect(texts(beto)).toHaveCount(2);
 });
 
 test('a refresh shows the history, and nothing twice', async ({ openChat }) => {

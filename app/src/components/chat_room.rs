@@ -19,6 +19,8 @@ use crate::timeline::{Delivery, Timeline};
 
 /// Someone's "typing" fades if no new one comes within this time (their "stop" may be lost).
 const TYPING_FADES_AFTER: Duration = Duration::from_secs(6);
+/// Where the sidebar stops fitting beside the chat (as in style/main.css).
+const NARROW_SCREEN: &str = "(max-width: 799px)";
 /// How often the list of rooms is refreshed.
 const ROOMS_EVERY: Duration = Duration::from_secs(15);
 
@@ -174,17 +176,30 @@ pub fn ChatRoom(room: String) -> impl IntoView {
                 .as_ref()
                 .is_ok_and(|page| page.messages.len() < HISTORY_PAGE);
             if let Ok(page) = page {
-                let me = state.name.get_untracked();
-                state.timeline.update(|timeline| timeline.seed(page, &me));
+                state
+                    .timeline
+                    .update(|timeline| timeline.seed(page, &user_id.get_value()));
             }
             older.set_value((false, exhausted));
         });
     });
 
+    // Open in the server's HTML (readable without JavaScript); folded away on phones once the
+    // page runs, where it would push the conversation off screen.
+    let sidebar_open = RwSignal::new(true);
+    Effect::new(move || {
+        let narrow = web_sys::window()
+            .and_then(|window| window.match_media(NARROW_SCREEN).ok().flatten())
+            .is_some_and(|query| query.matches());
+        if narrow {
+            sidebar_open.set(false);
+        }
+    });
+
     let title = format!("#{room}");
     view! {
         <div class="layout">
-            <details class="sidebar" open>
+            <details class="sidebar" open=move || sidebar_open.get()>
                 <summary class="sidebar__toggle">"Salas y personas"</summary>
                 <RoomList rooms=state.rooms current=room.clone() />
                 <People people=state.people />
@@ -201,7 +216,9 @@ pub fn ChatRoom(room: String) -> impl IntoView {
                         match history.await {
                             // Seeding before the list is built: the list renders the page both
                             // on the server and in the hydrating browser, so they match.
-                            Ok(page) => state.timeline.update_untracked(|t| t.seed(page, DEFAULT_NAME)),
+                            // Nobody's messages are "mine" yet: the user id is only read once
+                            // hydrated, from the browser's storage.
+                            Ok(page) => state.timeline.update_untracked(|t| t.seed(page, "")),
                             Err(_) => state.notice.set(Some("No se pudo leer el historial.".to_owned())),
                         }
                         view! { <MessageList timeline=state.timeline on_retry=retry on_top=load_older /> }
@@ -222,6 +239,7 @@ fn connect(
 ) -> Result<Socket, crate::socket::SocketError> {
     let timeline = state.timeline;
     let name = state.name;
+    let (me_live, me_replayed) = (user_id.clone(), user_id.clone());
     let socket = Socket::connect(move || Handshake {
         name: Some(name.get_untracked()),
         user_id: Some(user_id.clone()),
@@ -259,14 +277,16 @@ fn connect(
         move |text: String, meta: Option<MessageMeta>| {
             if let Some(meta) = meta {
                 stop_typing(&meta.user);
-                let me = name.get_untracked();
-                timeline.update(|timeline| timeline.receive(ChatMessage { text, meta }, &me));
+                timeline.update(|timeline| timeline.receive(ChatMessage { text, meta }, &me_live));
             }
         },
     );
     socket.on(HISTORY, move |batch: Vec<ChatMessage>| {
-        let me = name.get_untracked();
-        timeline.update(|timeline| batch.into_iter().for_each(|m| timeline.receive(m, &me)));
+        timeline.update(|timeline| {
+            batch
+                .into_iter()
+                .for_each(|m| timeline.receive(m, &me_replayed))
+        });
     });
     socket.on(PRESENCE, move |presence: Presence| {
         state.people.set(presence.users)

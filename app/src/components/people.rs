@@ -11,12 +11,22 @@ pub fn People(#[prop(into)] people: Signal<Vec<String>>) -> impl IntoView {
                 "En línea " <span id="en-linea" class="people__count">{move || people.with(Vec::len)}</span>
             </h2>
             <ul id="personas" class="people__list">
-                <For each=move || people.get() key=|name| name.clone() let:name>
-                    <li class="people__item">
-                        <span class="people__dot" style=format!("background: hsl({} 65% 42%)", name_hue(&name))></span>
-                        {name}
-                    </li>
-                </For>
+                // Two people may share a name: each keeps a row.
+                <For
+                    each=move || people.get().into_iter().enumerate()
+                    key=|(at, name)| (*at, name.clone())
+                    children=|(_, name)| {
+                        view! {
+                            <li class="people__item">
+                                <span
+                                    class="people__dot"
+                                    style=format!("background: hsl({} 65% 42%)", name_hue(&name))
+                                ></span>
+                                {name}
+                            </li>
+                        }
+                    }
+                />
             </ul>
         </section>
     }
