@@ -107,6 +107,9 @@ test('a chat in progress, on desktop and phone (screenshots)', async ({ openChat
   await send(ana, 'Probando el chat en Rust: Leptos + socketioxide');
   await send(beto, '<b>esto no va en negrita</b>');
   await expect(ana.locator('#listado-msjs .message__text')).toHaveCount(4);
+  // Two people named alike are still two people.
+  await expect(ana.locator('#personas li')).toHaveCount(2);
+  await expect(ana.locator('#en-linea')).toHaveText('2');
   await ana.screenshot({ path: testInfo.outputPath('chat-desktop.png') });
   await beto.setViewportSize({ width: 390, height: 720 });
   await expect(beto.locator('#listado-msjs .message__text')).toHaveCount(4);

@@ -256,7 +256,11 @@ fn connect(
             }
         });
     };
-    let on_connect = refresh_rooms.clone();
+    let (on_connect, rooms_on_join, rooms_on_leave) = (
+        refresh_rooms.clone(),
+        refresh_rooms.clone(),
+        refresh_rooms.clone(),
+    );
     socket.on_state(move |now| {
         state.connection.set(now);
         if now == ConnectionState::Connected {
@@ -291,14 +295,15 @@ fn connect(
     socket.on(PRESENCE, move |presence: Presence| {
         state.people.set(presence.users)
     });
+    // The server announces people, not tabs: each arrival is a new person, even with a name
+    // somebody else has.
     socket.on(USER_JOINED, move |event: UserEvent| {
         state.people.update(|people| {
-            if !people.contains(&event.user) {
-                people.push(event.user.clone());
-                people.sort_by_key(|name| name.to_lowercase());
-            }
+            people.push(event.user.clone());
+            people.sort_by_key(|name| name.to_lowercase());
         });
         timeline.update(|timeline| timeline.notice(format!("{} se ha unido", event.user)));
+        rooms_on_join();
     });
     socket.on(USER_LEFT, move |event: UserEvent| {
         state.people.update(|people| {
@@ -308,6 +313,7 @@ fn connect(
         });
         stop_typing(&event.user);
         timeline.update(|timeline| timeline.notice(format!("{} ha salido", event.user)));
+        rooms_on_leave();
     });
     socket.on(TYPING, move |event: UserEvent| {
         let now = js_sys::Date::now();
