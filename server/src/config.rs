@@ -24,13 +24,20 @@ pub struct Config {
     #[arg(long, env = "LEPTOS_SITE_ROOT", default_value = "target/site")]
     pub site_root: PathBuf,
 
-    /// Where the message history lives. The SQLite file is created on first run.
+    /// Where the message history lives: `sqlite://FILE?mode=rwc` (created on first run; one
+    /// node) or `postgres://USER@HOST/DB` (any number of nodes). Migrated at start.
     #[arg(
         long,
         env = "DATABASE_URL",
         default_value = "sqlite://chat.db?mode=rwc"
     )]
     pub database_url: String,
+
+    /// Redis to share rooms, broadcasts and presence with the other nodes of a cluster
+    /// (socketioxide's Redis adapter), e.g. `redis://127.0.0.1:6379`. Unset: a single node, all
+    /// in memory. A cluster also needs a shared `DATABASE_URL` (PostgreSQL).
+    #[arg(long, env = "REDIS_URL")]
+    pub redis_url: Option<String>,
 
     /// Longest message accepted, in characters.
     #[arg(long, env = "CHAT_MAX_MESSAGE_CHARS", default_value_t = DEFAULT_MAX_MESSAGE_CHARS as u32,

@@ -12,16 +12,19 @@ use std::future::Future;
 use anyhow::Context;
 
 use axum::Router;
-use socketioxide::SocketIo;
+use leptos::config::LeptosOptions;
+use socketioxide::{adapter::Adapter, layer::SocketIoLayer, SocketIo};
 use tokio::net::TcpListener;
 use tower_http::trace::TraceLayer;
 
 pub use config::Config;
+pub use realtime::Io;
+use realtime::Realtime;
 
 /// The assembled server: its HTTP routes and a handle on its Socket.IO side.
 pub struct App {
     pub router: Router,
-    pub io: SocketIo,
+    pub io: Io,
 }
 
 pub async fn app(config: &Config) -> anyhow::Result<App> {
@@ -32,15 +35,40 @@ pub async fn app(config: &Config) -> anyhow::Result<App> {
     let store = store::Store::open(&config.database_url)
         .await
         .with_context(|| format!("cannot open the message store at {}", config.database_url))?;
-    let (socket_layer, io) = realtime::layer(realtime::Realtime {
+    let realtime = Realtime {
         limits: config.limits(),
-        store: store.clone(),
-        presence: realtime::Presence::default(),
-    });
-    let backend = server_fns::ChatBackend {
         store,
+        link: Default::default(),
+    };
+    Ok(match &config.redis_url {
+        None => {
+            let (layer, io) = realtime::single(realtime.clone());
+            App {
+                router: routes(options, realtime, &io, layer),
+                io: Io::Single(io),
+            }
+        }
+        Some(url) => {
+            let (layer, io) = realtime::cluster(realtime.clone(), url)
+                .await
+                .with_context(|| format!("cannot join the cluster through Redis at {url}"))?;
+            App {
+                router: routes(options, realtime, &io, layer),
+                io: Io::Cluster(io),
+            }
+        }
+    })
+}
+
+fn routes<A: Adapter>(
+    options: LeptosOptions,
+    realtime: Realtime,
+    io: &SocketIo<A>,
+    socket_layer: SocketIoLayer<A>,
+) -> Router {
+    let backend = server_fns::ChatBackend {
+        realtime,
         io: io.clone(),
-        limits: config.limits(),
     }
     .handle();
     // socketioxide's layer answers every path under /socket.io/, the client script's included,
@@ -48,10 +76,9 @@ pub async fn app(config: &Config) -> anyhow::Result<App> {
     let site = server_fns::routes(backend.clone())
         .merge(page::routes(options, backend))
         .layer(socket_layer);
-    let router = http::client_script::routes()
+    http::client_script::routes()
         .fallback_service(site)
-        .layer(TraceLayer::new_for_http());
-    Ok(App { router, io })
+        .layer(TraceLayer::new_for_http())
 }
 
 /// Serves `app` until `shutdown` resolves, then disconnects every client and returns.

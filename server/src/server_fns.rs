@@ -12,27 +12,26 @@ use app::{
 };
 use axum::{routing::post, Router};
 use leptos::prelude::provide_context;
-use socketioxide::SocketIo;
+use socketioxide::{adapter::Adapter, SocketIo};
 use tracing::error;
 
 use crate::{
-    realtime::{messages::publish, Limits},
-    store::{NewMessage, Store},
+    realtime::{messages::publish, Realtime},
+    store::NewMessage,
 };
 
-pub struct ChatBackend {
-    pub store: Store,
-    pub io: SocketIo,
-    pub limits: Limits,
+pub struct ChatBackend<A: Adapter> {
+    pub realtime: Realtime,
+    pub io: SocketIo<A>,
 }
 
-impl ChatBackend {
+impl<A: Adapter> ChatBackend<A> {
     pub fn handle(self) -> Handle {
         Handle(Arc::new(self))
     }
 }
 
-impl Backend for ChatBackend {
+impl<A: Adapter> Backend for ChatBackend<A> {
     fn history(
         &self,
         room: String,
@@ -41,10 +40,10 @@ impl Backend for ChatBackend {
         Box::pin(async move {
             let room = check_room(&room)?;
             // The watermark first: anything stored after it reaches the page by replay.
-            let offset = self.store.latest_offset().await.map_err(unavailable)?;
+            let store = &self.realtime.store;
+            let offset = store.latest_offset(&room).await.map_err(unavailable)?;
             let below = before.unwrap_or(i64::MAX).min(offset + 1);
-            let messages = self
-                .store
+            let messages = store
                 .before(&room, Some(below), HISTORY_PAGE)
                 .await
                 .map_err(unavailable)?;
@@ -55,7 +54,7 @@ impl Backend for ChatBackend {
     fn post(&self, room: String, text: String) -> BoxFuture<'_, Result<(), BackendError>> {
         Box::pin(async move {
             let room = check_room(&room)?;
-            check_message(&text, self.limits.max_message_chars)?;
+            check_message(&text, self.realtime.limits.max_message_chars)?;
             let Some(everyone) = self.io.of("/") else {
                 return Err(app::protocol::Rejection::Unavailable.into());
             };
@@ -65,7 +64,7 @@ impl Backend for ChatBackend {
                 text: &text,
                 client_offset: None,
             };
-            publish(&self.store, everyone.to(room.clone()), message)
+            publish(&self.realtime, everyone.to(room.clone()), message)
                 .await
                 .map_err(unavailable)?;
             Ok(())

@@ -1,12 +1,15 @@
 //! Admission: who the client says it is, checked before it joins the namespace.
 
 use app::protocol::{Handshake, HandshakeError, Identity};
-use socketioxide::extract::{SocketRef, TryData};
+use socketioxide::{
+    adapter::Adapter,
+    extract::{SocketRef, TryData},
+};
 
 /// Connect middleware: a malformed name, room, user id or offset is refused with a
 /// `connect_error` that says which; a valid handshake is kept on the socket as its `Identity`.
-pub async fn identify(
-    socket: SocketRef,
+pub async fn identify<A: Adapter>(
+    socket: SocketRef<A>,
     TryData(auth): TryData<Handshake>,
 ) -> Result<(), HandshakeError> {
     // Auth that is not even an object is as good as none: the seed's clients send nothing.
@@ -16,7 +19,7 @@ pub async fn identify(
 }
 
 /// The identity `identify` stored. Every admitted socket has one.
-pub fn identity_of(socket: &SocketRef) -> Identity {
+pub fn identity_of<A: Adapter>(socket: &SocketRef<A>) -> Identity {
     socket
         .extensions
         .get::<Identity>()

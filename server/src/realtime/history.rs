@@ -1,7 +1,9 @@
-//! Server delivery: on every (re)connect, replay what the client missed since its offset.
+//! Server delivery: replay what a client missed since its offset, on every (re)connect, and to a
+//! whole node's rooms after a Redis outage (`cluster`).
 
-use app::protocol::{ChatMessage, HISTORY};
-use socketioxide::extract::SocketRef;
+use std::future::Future;
+
+use app::protocol::ChatMessage;
 use tracing::{debug, warn};
 
 use crate::store::Store;
@@ -9,31 +11,32 @@ use crate::store::Store;
 /// Messages read from the store at a time.
 const READ_BATCH: usize = 500;
 
-/// Sends the room's messages after `offset` in `history` events, oldest first, each event at most
-/// `max_event_bytes` of JSON (long-polling cannot deliver a packet larger than the frame limit).
-/// The socket has already joined the room, so a message stored meanwhile may arrive both live
+/// Hands the room's messages after `offset` to `send` (one `history` event each time), oldest
+/// first, each batch at most `max_event_bytes` of JSON (long-polling cannot deliver a packet
+/// larger than the frame limit); stops early when `send` says the receiver is gone.
+/// Receivers have already joined the room, so a message stored meanwhile may arrive both live
 /// and replayed: clients keep messages by id, which makes that harmless.
-pub async fn replay(
-    socket: &SocketRef,
+pub async fn replay<Sent: Future<Output = bool>>(
     store: &Store,
     room: &str,
     mut offset: i64,
     max_event_bytes: usize,
+    mut send: impl FnMut(&[ChatMessage]) -> Sent,
 ) {
     let mut sent = 0;
     loop {
         let read = match store.after(room, offset, READ_BATCH).await {
             Ok(read) => read,
             Err(error) => {
-                warn!(id = %socket.id, %error, "history replay failed");
+                warn!(room, %error, "history replay failed");
                 return;
             }
         };
         let Some(last) = read.last() else { break };
         offset = last.meta.id;
         for batch in within_budget(&read, max_event_bytes) {
-            if let Err(error) = socket.emit(HISTORY, batch) {
-                warn!(id = %socket.id, %error, "history replay interrupted");
+            if !send(batch).await {
+                debug!(room, "history replay interrupted");
                 return;
             }
         }
@@ -42,7 +45,7 @@ pub async fn replay(
             break;
         }
     }
-    debug!(id = %socket.id, sent, "history replayed");
+    debug!(room, sent, "history replayed");
 }
 
 /// Splits `messages` into runs whose JSON fits in `budget` bytes (a run holds at least one).

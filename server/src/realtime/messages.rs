@@ -2,28 +2,40 @@
 //! `io.emit`, per room). A resend of a stored message is acknowledged but not relayed again.
 
 use app::protocol::{Ack, Identity, Rejection, SentMessage, NEW_MESSAGE};
-use socketioxide::{adapter::Adapter, operators::BroadcastOperators};
+use socketioxide::{adapter::Adapter, operators::BroadcastOperators, BroadcastError};
 use tracing::{debug, error, warn};
 
 use super::{in_order::Event, Realtime};
-use crate::store::{NewMessage, Store, StoreError, Stored};
+use crate::store::{NewMessage, StoreError, Stored};
 
 /// Stores `message`, then relays it to `room` (which must include whoever should see it). A
 /// resend of a stored message is not relayed again.
 pub async fn publish<A: Adapter>(
-    store: &Store,
+    realtime: &Realtime,
     room: BroadcastOperators<A>,
     message: NewMessage<'_>,
 ) -> Result<Stored, StoreError> {
-    let stored = store.insert(message).await?;
-    if let Stored::New(new) = &stored {
-        // A receiver whose buffer is full misses this one; it is in the history, and the
-        // sender is still told its message is stored.
-        if let Err(error) = room.emit(NEW_MESSAGE, &(&new.text, &new.meta)).await {
-            warn!(%error, "message not delivered to every client");
-        }
-    }
-    Ok(stored)
+    let link_up = realtime.link.is_up();
+    realtime
+        .store
+        .insert_then(message, async |new| {
+            // Without Redis, this node's clients at least hear it now; the others get it
+            // replayed when the link is back (`cluster`).
+            let room = if link_up { room } else { room.local() };
+            let packet = (&new.text, &new.meta);
+            match room.clone().emit(NEW_MESSAGE, &packet).await {
+                Ok(()) => {}
+                // Redis refused it before this node's clients got it.
+                Err(BroadcastError::Adapter(error)) => {
+                    warn!(%error, "message not relayed to the other nodes");
+                    room.local().emit(NEW_MESSAGE, &packet).await.ok();
+                }
+                // A receiver whose buffer is full misses this one; it is in the history, and
+                // the sender is still told its message is stored.
+                Err(error) => warn!(%error, "message not delivered to every client"),
+            }
+        })
+        .await
 }
 
 pub async fn relay<A: Adapter>(mut event: Event<A>, identity: Identity, realtime: Realtime) {
@@ -41,7 +53,7 @@ pub async fn relay<A: Adapter>(mut event: Event<A>, identity: Identity, realtime
                 client_offset: client_offset.as_deref(),
             };
             match publish(
-                &realtime.store,
+                &realtime,
                 socket.within(identity.room.clone()),
                 message,
             )

@@ -1,6 +1,7 @@
 //! Socket.IO: the layer that speaks Engine.IO v4 / Socket.IO v5, admission, and one module per
 //! event.
 
+pub mod cluster;
 mod handshake;
 mod history;
 mod in_order;
@@ -8,19 +9,20 @@ pub mod messages;
 mod presence;
 mod typing;
 
-use app::protocol::{NEW_MESSAGE, ROOMS, STOP_TYPING, TYPING};
+use app::protocol::{HISTORY, NEW_MESSAGE, ROOMS, STOP_TYPING, TYPING};
 use socketioxide::{
+    adapter::{Adapter, LocalAdapter},
     extract::{AckSender, SocketRef, State},
     handler::ConnectHandler,
     layer::SocketIoLayer,
     socket::DisconnectReason,
-    SocketIo,
+    SocketIo, SocketIoBuilder,
 };
 use tracing::info;
 
 use crate::store::Store;
+use cluster::{ClusterError, ClusterIo, Link};
 use in_order::InOrder;
-pub use presence::Presence;
 
 /// What a client may send.
 #[derive(Debug, Clone, Copy)]
@@ -36,28 +38,72 @@ pub struct Limits {
 pub struct Realtime {
     pub limits: Limits,
     pub store: Store,
-    pub presence: Presence,
+    pub link: Link,
+}
+
+/// A node's Socket.IO server: alone, or one of a cluster over Redis.
+#[derive(Clone)]
+pub enum Io {
+    Single(SocketIo),
+    Cluster(ClusterIo),
+}
+
+impl Io {
+    /// Clients connected to this node.
+    pub fn connections(&self) -> usize {
+        match self {
+            Io::Single(io) => io.sockets().len(),
+            Io::Cluster(io) => io.sockets().len(),
+        }
+    }
+
+    /// Disconnects this node's clients (they reconnect elsewhere) and stops accepting new ones.
+    pub async fn close(&self) {
+        match self {
+            Io::Single(io) => io.close().await,
+            Io::Cluster(io) => io.close().await,
+        }
+    }
 }
 
 /// Packets a socket may have waiting to be written: room for a long replay's `history` packets
 /// (32 KiB each) and live traffic beside them.
 const MAX_BUFFERED_PACKETS: usize = 1024;
 
-/// Builds the Socket.IO layer (mounted at `/socket.io/`) and registers the handlers.
-pub fn layer(realtime: Realtime) -> (SocketIoLayer, SocketIo) {
-    let frame = realtime.limits.max_frame_bytes;
-    let (layer, io) = SocketIo::builder()
-        .max_payload(frame as u64)
-        .ws_max_message_size(frame)
-        .ws_max_frame_size(frame)
-        .max_buffer_size(MAX_BUFFERED_PACKETS)
-        .with_state(realtime)
-        .build_layer();
+/// A single node: rooms and broadcasts in this process's memory.
+pub fn single(realtime: Realtime) -> (SocketIoLayer, SocketIo) {
+    let (layer, io) = configured(&realtime).with_state(realtime).build_layer();
     io.ns("/", on_connect.with(handshake::identify));
     (layer, io)
 }
 
-async fn on_connect(socket: SocketRef, State(realtime): State<Realtime>) {
+/// One node of a cluster: rooms, broadcasts and presence shared through Redis at `redis_url`.
+pub async fn cluster(
+    realtime: Realtime,
+    redis_url: &str,
+) -> Result<(SocketIoLayer<cluster::Adapter>, ClusterIo), ClusterError> {
+    let (adapter, reconnections) = cluster::connect(redis_url, &realtime.link).await?;
+    let (layer, io) = configured(&realtime)
+        .with_state(realtime.clone())
+        .with_adapter::<cluster::Adapter>(adapter)
+        .build_layer();
+    io.ns("/", on_connect.with(handshake::identify))
+        .await
+        .map_err(|error| ClusterError::Subscribe(error.to_string()))?;
+    reconnections.catch_up_on_reconnect(io.clone(), realtime);
+    Ok((layer, io))
+}
+
+fn configured(realtime: &Realtime) -> SocketIoBuilder<LocalAdapter> {
+    let frame = realtime.limits.max_frame_bytes;
+    SocketIo::builder()
+        .max_payload(frame as u64)
+        .ws_max_message_size(frame)
+        .ws_max_frame_size(frame)
+        .max_buffer_size(MAX_BUFFERED_PACKETS)
+}
+
+async fn on_connect<A: Adapter>(socket: SocketRef<A>, State(realtime): State<Realtime>) {
     let identity = handshake::identity_of(&socket);
     info!(id = %socket.id, name = %identity.name, room = %identity.room, transport = ?socket.transport_type(), "user connected");
 
@@ -71,40 +117,33 @@ async fn on_connect(socket: SocketRef, State(realtime): State<Realtime>) {
     });
     for event in [TYPING, STOP_TYPING] {
         let identity = identity.clone();
-        socket.on(event, move |socket: SocketRef| {
+        socket.on(event, move |socket: SocketRef<A>| {
             typing::relay(socket, identity, event)
         });
     }
-    socket.on(
-        ROOMS,
-        async |ack: AckSender, State(realtime): State<Realtime>| {
-            ack.send(&realtime.presence.rooms()).ok();
-        },
-    );
+    socket.on(ROOMS, async |ack: AckSender<A>, io: SocketIo<A>| {
+        ack.send(&presence::rooms(&io).await).ok();
+    });
     socket.on_disconnect(on_disconnect);
 
     socket.join(identity.room.clone());
-    realtime.presence.arrive(&socket, &identity).await;
+    presence::arrive(&socket, &identity).await;
     if let Some(offset) = identity.offset {
         // Half the frame limit leaves room for the packet's framing and escaping.
         let max_event_bytes = realtime.limits.max_frame_bytes / 2;
         history::replay(
-            &socket,
             &realtime.store,
             &identity.room,
             offset,
             max_event_bytes,
+            |batch| std::future::ready(socket.emit(HISTORY, batch).is_ok()),
         )
         .await;
     }
 }
 
-async fn on_disconnect(
-    socket: SocketRef,
-    reason: DisconnectReason,
-    State(realtime): State<Realtime>,
-) {
+async fn on_disconnect<A: Adapter>(socket: SocketRef<A>, reason: DisconnectReason) {
     let identity = handshake::identity_of(&socket);
     info!(id = %socket.id, %reason, "user disconnected");
-    realtime.presence.depart(&socket, &identity).await;
+    presence::depart(&socket, &identity).await;
 }

@@ -1,9 +1,9 @@
 //! `typing` / `stop typing`: relayed to the rest of the room with who it is.
 
 use app::protocol::{Identity, UserEvent};
-use socketioxide::extract::SocketRef;
+use socketioxide::{adapter::Adapter, extract::SocketRef};
 
-pub async fn relay(socket: SocketRef, identity: Identity, event: &'static str) {
+pub async fn relay<A: Adapter>(socket: SocketRef<A>, identity: Identity, event: &'static str) {
     let notice = UserEvent {
         user: identity.name,
         room: identity.room.clone(),

@@ -1,13 +1,18 @@
-//! Message history: sqlx over SQLite by default (PostgreSQL speaks the same SQL here), with the
-//! schema in `server/migrations/`.
+//! Message history: sqlx over embedded SQLite (one node) or PostgreSQL (any number of nodes), with
+//! the same SQL for both and one schema per database in `server/migrations/`.
+
+mod turns;
+
+use std::sync::Arc;
 
 use app::protocol::{ChatMessage, MessageMeta};
-use sqlx::{any::AnyPoolOptions, AnyPool, Row};
+use sqlx::{any::AnyPoolOptions, AnyConnection, AnyPool, Row};
 use time::{format_description::well_known::Rfc3339, OffsetDateTime};
+use turns::{LocalTurns, SharedTurn};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    #[error("unsupported database URL {0:?} (expected sqlite:…)")]
+    #[error("unsupported database URL {0:?} (expected sqlite:… or postgres:…)")]
     UnsupportedUrl(String),
     #[error("could not open the database: {0}")]
     Open(#[source] sqlx::Error),
@@ -38,6 +43,15 @@ pub enum Stored {
 #[derive(Clone, Debug)]
 pub struct Store {
     pool: AnyPool,
+    database: Database,
+}
+
+#[derive(Clone, Debug)]
+enum Database {
+    /// One process owns the file: a room's turn is taken in memory.
+    Sqlite(Arc<LocalTurns>),
+    /// Shared by every node: a room's turn is an advisory lock.
+    Postgres,
 }
 
 /// A query reading whole messages; `from_row` decodes its rows.
@@ -54,60 +68,80 @@ impl Store {
     /// Opens (creating it if needed) and migrates the database at `url`.
     pub async fn open(url: &str) -> Result<Self, StoreError> {
         sqlx::any::install_default_drivers();
-        if !url.starts_with("sqlite:") {
+        let database = if url.starts_with("sqlite:") {
+            Database::Sqlite(Arc::default())
+        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            Database::Postgres
+        } else {
             return Err(StoreError::UnsupportedUrl(url.to_owned()));
-        }
+        };
         let pool = AnyPoolOptions::new()
             .connect(url)
             .await
             .map_err(StoreError::Open)?;
-        // Readers no longer wait for the writer, and a crash loses no committed message.
-        sqlx::query("PRAGMA journal_mode = WAL")
-            .execute(&pool)
-            .await?;
-        sqlx::migrate!("migrations/sqlite").run(&pool).await?;
-        Ok(Self { pool })
+        match database {
+            Database::Sqlite(_) => {
+                // Readers no longer wait for the writer, and a crash loses no committed message.
+                sqlx::query("PRAGMA journal_mode = WAL")
+                    .execute(&pool)
+                    .await?;
+                sqlx::migrate!("migrations/sqlite").run(&pool).await?;
+            }
+            Database::Postgres => sqlx::migrate!("migrations/postgres").run(&pool).await?,
+        }
+        Ok(Self { pool, database })
     }
 
-    pub async fn insert(&self, message: NewMessage<'_>) -> Result<Stored, StoreError> {
-        let sent_at = now_millis();
-        let inserted = sqlx::query(
-            "INSERT INTO messages (room, author, body, client_offset, sent_at) \
-             VALUES ($1, $2, $3, $4, $5) \
-             ON CONFLICT (client_offset) DO NOTHING RETURNING id",
-        )
-        .bind(message.room)
-        .bind(message.user)
-        .bind(message.text)
-        .bind(message.client_offset)
-        .bind(sent_at)
-        .fetch_optional(&self.pool)
-        .await?;
-        match (inserted, message.client_offset) {
-            (Some(row), _) => Ok(Stored::New(chat_message(
-                row.try_get("id")?,
-                message.room.to_owned(),
-                message.user.to_owned(),
-                message.text.to_owned(),
-                message.client_offset.map(str::to_owned),
-                sent_at,
-            ))),
-            (None, Some(client_offset)) => {
-                let row = sqlx::query(select_messages!("WHERE client_offset = $1"))
-                    .bind(client_offset)
-                    .fetch_one(&self.pool)
-                    .await?;
-                Ok(Stored::Duplicate(from_row(&row)?))
+    /// Stores `message` and, if it is new, hands it to `relay` before any later message of the
+    /// same room is stored: a room's offsets are relayed in increasing order, whichever node
+    /// stores them, and each one only once committed. So a client that joins a room and then
+    /// reads what it missed has every message either live or in that read, and its highest
+    /// offset is a safe place to resume from.
+    pub async fn insert_then(
+        &self,
+        message: NewMessage<'_>,
+        relay: impl AsyncFnOnce(&ChatMessage),
+    ) -> Result<Stored, StoreError> {
+        match &self.database {
+            Database::Sqlite(turns) => {
+                let _turn = turns.take(message.room).await;
+                let stored = insert(&mut *self.pool.acquire().await?, message).await?;
+                if let Stored::New(new) = &stored {
+                    relay(new).await;
+                }
+                Ok(stored)
             }
-            (None, None) => unreachable!("only a client offset can conflict"),
+            Database::Postgres => {
+                let mut turn = SharedTurn::take(&self.pool, message.room).await?;
+                let stored = insert(turn.connection(), message).await?;
+                if let Stored::New(new) = &stored {
+                    relay(new).await;
+                }
+                turn.release().await;
+                Ok(stored)
+            }
         }
     }
 
-    /// The highest offset stored so far (0 for an empty store).
-    pub async fn latest_offset(&self) -> Result<i64, StoreError> {
-        let row = sqlx::query("SELECT COALESCE(MAX(id), 0) AS latest FROM messages")
-            .fetch_one(&self.pool)
-            .await?;
+    /// The highest offset stored before `millis` (Unix time): where to resume for whoever may
+    /// have missed what was relayed since.
+    pub async fn offset_at(&self, millis: i64) -> Result<i64, StoreError> {
+        let row =
+            sqlx::query("SELECT COALESCE(MAX(id), 0) AS offset FROM messages WHERE sent_at < $1")
+                .bind(millis)
+                .fetch_one(&self.pool)
+                .await?;
+        Ok(row.try_get("offset")?)
+    }
+
+    /// The room's highest offset so far (0 for an empty room): a page showing the room up to
+    /// here resumes from it. Per room, because only a room's offsets are committed in order.
+    pub async fn latest_offset(&self, room: &str) -> Result<i64, StoreError> {
+        let row =
+            sqlx::query("SELECT COALESCE(MAX(id), 0) AS latest FROM messages WHERE room = $1")
+                .bind(room)
+                .fetch_one(&self.pool)
+                .await?;
         Ok(row.try_get("latest")?)
     }
 
@@ -148,6 +182,43 @@ impl Store {
     }
 }
 
+async fn insert(
+    connection: &mut AnyConnection,
+    message: NewMessage<'_>,
+) -> Result<Stored, StoreError> {
+    let sent_at = now_millis();
+    let inserted = sqlx::query(
+        "INSERT INTO messages (room, author, body, client_offset, sent_at) \
+         VALUES ($1, $2, $3, $4, $5) \
+         ON CONFLICT (client_offset) DO NOTHING RETURNING id",
+    )
+    .bind(message.room)
+    .bind(message.user)
+    .bind(message.text)
+    .bind(message.client_offset)
+    .bind(sent_at)
+    .fetch_optional(&mut *connection)
+    .await?;
+    match (inserted, message.client_offset) {
+        (Some(row), _) => Ok(Stored::New(chat_message(
+            row.try_get("id")?,
+            message.room.to_owned(),
+            message.user.to_owned(),
+            message.text.to_owned(),
+            message.client_offset.map(str::to_owned),
+            sent_at,
+        ))),
+        (None, Some(client_offset)) => {
+            let row = sqlx::query(select_messages!("WHERE client_offset = $1"))
+                .bind(client_offset)
+                .fetch_one(&mut *connection)
+                .await?;
+            Ok(Stored::Duplicate(from_row(&row)?))
+        }
+        (None, None) => unreachable!("only a client offset can conflict"),
+    }
+}
+
 fn from_row(row: &sqlx::any::AnyRow) -> Result<ChatMessage, StoreError> {
     Ok(chat_message(
         row.try_get("id")?,
@@ -179,7 +250,7 @@ fn chat_message(
     }
 }
 
-fn now_millis() -> i64 {
+pub(crate) fn now_millis() -> i64 {
     (OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64
 }
 
@@ -215,7 +286,7 @@ mod tests {
         let mut ids = Vec::new();
         for n in 0..5 {
             let Stored::New(stored) = store
-                .insert(message("a", &format!("m{n}"), None))
+                .insert_then(message("a", &format!("m{n}"), None), async |_| {})
                 .await
                 .unwrap()
             else {
@@ -223,7 +294,10 @@ mod tests {
             };
             ids.push(stored.meta.id);
         }
-        store.insert(message("b", "elsewhere", None)).await.unwrap();
+        store
+            .insert_then(message("b", "elsewhere", None), async |_| {})
+            .await
+            .unwrap();
         assert!(ids.windows(2).all(|w| w[0] < w[1]));
 
         let texts = |page: Vec<ChatMessage>| page.into_iter().map(|m| m.text).collect::<Vec<_>>();
@@ -241,20 +315,52 @@ mod tests {
             ["m0", "m1"]
         );
         assert!(store.after("c", 0, 10).await.unwrap().is_empty());
-        assert_eq!(store.latest_offset().await.unwrap(), ids[4] + 1);
+        assert_eq!(store.latest_offset("a").await.unwrap(), ids[4]);
+        assert_eq!(store.latest_offset("c").await.unwrap(), 0);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn a_room_relays_its_offsets_in_increasing_order() {
+        let (store, _dir) = scratch().await;
+        let relayed = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let senders = (0..8).map(|sender| {
+            let (store, relayed) = (store.clone(), relayed.clone());
+            tokio::spawn(async move {
+                for n in 0..25 {
+                    let text = format!("{sender}-{n}");
+                    store
+                        .insert_then(message("a", &text, None), async |new| {
+                            // Give the others every chance to overtake.
+                            tokio::task::yield_now().await;
+                            relayed.lock().unwrap().push(new.meta.id);
+                        })
+                        .await
+                        .unwrap();
+                }
+            })
+        });
+        for sender in senders.collect::<Vec<_>>() {
+            sender.await.unwrap();
+        }
+        let relayed = relayed.lock().unwrap();
+        assert_eq!(relayed.len(), 200);
+        assert!(relayed.windows(2).all(|pair| pair[0] < pair[1]), "{relayed:?}");
     }
 
     #[tokio::test]
     async fn a_client_offset_is_stored_once() {
         let (store, _dir) = scratch().await;
+        let relayed = std::sync::Mutex::new(0);
+        let count = async |_: &ChatMessage| *relayed.lock().unwrap() += 1;
         let first = store
-            .insert(message("a", "hola", Some("u-1")))
+            .insert_then(message("a", "hola", Some("u-1")), count)
             .await
             .unwrap();
         let again = store
-            .insert(message("a", "hola", Some("u-1")))
+            .insert_then(message("a", "hola", Some("u-1")), count)
             .await
             .unwrap();
+        assert_eq!(*relayed.lock().unwrap(), 1, "a resend is not relayed");
         let (Stored::New(first), Stored::Duplicate(again)) = (first, again) else {
             panic!("new, then duplicate");
         };

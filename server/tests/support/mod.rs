@@ -15,8 +15,7 @@ use rust_socketio::{
     Event, Payload, TransportType,
 };
 use serde_json::Value;
-use server::Config;
-use socketioxide::SocketIo;
+use server::{Config, Io};
 use tempfile::TempDir;
 use tokio::{
     net::TcpListener,
@@ -31,7 +30,7 @@ pub const PATIENCE: Duration = Duration::from_secs(10);
 pub struct TestServer {
     pub addr: SocketAddr,
     /// The server's Socket.IO handle, to look at what it sees (who is connected).
-    pub io: SocketIo,
+    pub io: Io,
     stop: Option<oneshot::Sender<()>>,
     task: JoinHandle<std::io::Result<()>>,
 }
@@ -76,7 +75,7 @@ impl TestServer {
     /// Waits until exactly `n` clients are connected.
     pub async fn wait_for_clients(&self, n: usize) {
         let counted = tokio::time::timeout(PATIENCE, async {
-            while self.io.sockets().len() != n {
+            while self.io.connections() != n {
                 tokio::time::sleep(Duration::from_millis(10)).await;
             }
         })
@@ -84,7 +83,7 @@ impl TestServer {
         assert!(
             counted.is_ok(),
             "expected {n} clients, the server has {}",
-            self.io.sockets().len()
+            self.io.connections()
         );
     }
 

@@ -1,0 +1,157 @@
+//! Several nodes as one chat: socketioxide's Redis adapter (fred driver) carries broadcasts,
+//! room queries and presence between nodes. This module connects it and keeps delivery whole
+//! when Redis goes away and comes back.
+//!
+//! While Redis is unreachable a node relays to its own clients only (a cluster broadcast would
+//! fail before reaching anyone). Messages are stored all the same, so when the connection comes
+//! back every node replays to its rooms what was stored since it was lost: clients keep messages
+//! by id, so what they already had is not shown twice.
+
+use std::{
+    sync::{Arc, Mutex},
+    time::Duration,
+};
+
+use app::protocol::{check_room, HISTORY};
+use fred::{
+    prelude::{Builder, Config, EventInterface, ReconnectPolicy},
+    types::RespVersion,
+};
+use socketioxide::{adapter::Emitter, SocketIo};
+use socketioxide_redis::{drivers::fred::FredDriver, FredAdapter, RedisAdapterCtr};
+use tracing::{info, warn};
+
+use super::{history, Realtime};
+use crate::store::now_millis;
+
+/// The adapter every node's namespace runs on.
+pub type Adapter = FredAdapter<Emitter>;
+pub type ClusterIo = SocketIo<Adapter>;
+
+/// Messages stored this long before the connection was seen lost may not have reached the other
+/// nodes either: they are replayed too.
+const LOST_MARGIN_MILLIS: i64 = 2_000;
+
+/// Whether broadcasts reach the other nodes, and since when they have not.
+#[derive(Clone, Debug, Default)]
+pub struct Link {
+    lost_at: Arc<Mutex<Option<i64>>>,
+}
+
+impl Link {
+    pub fn is_up(&self) -> bool {
+        self.lost_at.lock().unwrap().is_none()
+    }
+
+    fn lost(&self) {
+        self.lost_at.lock().unwrap().get_or_insert_with(now_millis);
+    }
+
+    /// Marks the link up again; returns when it was lost, if it was.
+    fn restored(&self) -> Option<i64> {
+        self.lost_at.lock().unwrap().take()
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ClusterError {
+    #[error("invalid Redis URL: {0}")]
+    Url(#[source] fred::error::Error),
+    #[error("cannot connect to Redis: {0}")]
+    Connect(#[source] fred::error::Error),
+    #[error("cannot subscribe to the cluster's channels: {0}")]
+    Subscribe(String),
+}
+
+/// Connects to Redis at `url` and returns the adapter's constructor. The client reconnects
+/// forever, backing off up to 2 s.
+pub async fn connect(
+    url: &str,
+    link: &Link,
+) -> Result<(RedisAdapterCtr<FredDriver>, Reconnections), ClusterError> {
+    let mut config = Config::from_url(url).map_err(ClusterError::Url)?;
+    // fred does not read `?protocol=resp3`; the adapter needs RESP3 pushes.
+    config.version = RespVersion::RESP3;
+    let client = Builder::from_config(config)
+        .set_policy(ReconnectPolicy::new_exponential(0, 100, 2_000, 2))
+        .with_performance_config(|performance| {
+            // A publish must fail soon rather than queue while Redis is away: the sender waits
+            // on it with its room's turn held.
+            performance.default_command_timeout = Duration::from_secs(1);
+        })
+        .build_subscriber_client()
+        .map_err(ClusterError::Url)?;
+    client.on_error({
+        let link = link.clone();
+        move |(error, _)| {
+            if link.is_up() {
+                warn!(%error, "lost the connection to Redis: relaying to this node's clients only");
+            }
+            link.lost();
+            async { Ok(()) }
+        }
+    });
+    let constructor = RedisAdapterCtr::new_with_fred(client.clone())
+        .await
+        .map_err(ClusterError::Connect)?;
+    Ok((constructor, Reconnections { client }))
+}
+
+/// The Redis client's reconnections, to act on once the node's namespace is up.
+pub struct Reconnections {
+    client: fred::clients::SubscriberClient,
+}
+
+impl Reconnections {
+    /// On every reconnection to Redis: subscribes again to the adapter's channels, then replays
+    /// to this node's rooms what may have missed them while the link was down. In that order,
+    /// so that whatever is stored after the replay's read arrives live.
+    pub fn catch_up_on_reconnect(&self, io: ClusterIo, realtime: Realtime) {
+        let client = self.client.clone();
+        self.client.on_reconnect(move |_server| {
+            let (client, io, realtime) = (client.clone(), io.clone(), realtime.clone());
+            async move {
+                if let Err(error) = client.resubscribe_all().await {
+                    warn!(%error, "cannot subscribe again to the cluster's channels");
+                    return Ok(());
+                }
+                if let Some(lost_at) = realtime.link.restored() {
+                    info!("reconnected to Redis: replaying what was stored meanwhile");
+                    tokio::spawn(catch_up(io, realtime, lost_at - LOST_MARGIN_MILLIS));
+                }
+                Ok(())
+            }
+        });
+    }
+}
+
+async fn catch_up(io: ClusterIo, realtime: Realtime, since: i64) {
+    let offset = match realtime.store.offset_at(since).await {
+        Ok(offset) => offset,
+        Err(error) => {
+            warn!(%error, "cannot read the store: nothing replayed after the Redis outage");
+            return;
+        }
+    };
+    let rooms = match io.local().rooms().await {
+        Ok(rooms) => rooms,
+        Err(error) => {
+            warn!(%error, "cannot list this node's rooms: nothing replayed after the Redis outage");
+            return;
+        }
+    };
+    for room in rooms.iter().filter(|room| check_room(room).is_ok()) {
+        let everyone_here = io.local().to(room.clone());
+        history::replay(
+            &realtime.store,
+            room,
+            offset,
+            realtime.limits.max_frame_bytes / 2,
+            |batch| {
+                let (everyone_here, batch) = (everyone_here.clone(), batch.to_vec());
+                async move { everyone_here.emit(HISTORY, &batch).await.is_ok() }
+            },
+        )
+        .await;
+    }
+}
