@@ -4,7 +4,7 @@ mod support;
 
 use reqwest::{header, StatusCode};
 use scraper::{Html, Selector};
-use support::{ChatClient, TestServer, Transport};
+use support::{page_texts, Address, ChatClient, TestServer, Transport};
 
 fn select<'a>(page: &'a Html, css: &str) -> Vec<scraper::ElementRef<'a>> {
     page.select(&Selector::parse(css).unwrap()).collect()
@@ -111,20 +111,6 @@ async fn unknown_paths_and_bad_room_names_are_404() {
         assert_eq!(response.status(), StatusCode::NOT_FOUND, "{path}");
     }
     server.stop().await;
-}
-
-async fn page_texts(server: &TestServer, path: &str) -> Vec<String> {
-    let html = reqwest::get(format!("{}{path}", server.url()))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let page = Html::parse_document(&html);
-    select(&page, "#listado-msjs .message__text")
-        .iter()
-        .map(|e| e.text().collect())
-        .collect()
 }
 
 #[tokio::test]

@@ -2,6 +2,8 @@
 
 #![allow(dead_code)] // each test binary uses its own subset of the helpers
 
+pub mod cluster;
+
 use std::{
     net::SocketAddr,
     sync::{Arc, Mutex},
@@ -68,10 +70,6 @@ impl TestServer {
         }
     }
 
-    pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
-    }
-
     /// Waits until exactly `n` clients are connected.
     pub async fn wait_for_clients(&self, n: usize) {
         let counted = tokio::time::timeout(PATIENCE, async {
@@ -95,6 +93,30 @@ impl TestServer {
             .unwrap()
             .unwrap();
     }
+}
+
+/// Something clients connect to: an in-process server or a node of a cluster.
+pub trait Address {
+    fn url(&self) -> String;
+}
+
+impl Address for TestServer {
+    fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+}
+
+/// The texts of the messages a room's page is rendered with, oldest first.
+pub async fn page_texts(server: &impl Address, path: &str) -> Vec<String> {
+    let html = reqwest::get(format!("{}{path}", server.url()))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let page = scraper::Html::parse_document(&html);
+    let texts = scraper::Selector::parse("#listado-msjs .message__text").unwrap();
+    page.select(&texts).map(|e| e.text().collect()).collect()
 }
 
 /// Which Engine.IO transport a client uses (rust_socketio's own enum is neither Copy nor Debug).
@@ -131,11 +153,11 @@ pub struct ChatClient {
 
 impl ChatClient {
     /// Connects without a handshake, as the seed's page does.
-    pub async fn connect(server: &TestServer, transport: Transport) -> Self {
+    pub async fn connect(server: &impl Address, transport: Transport) -> Self {
         Self::connect_as(server, transport, Handshake::default()).await
     }
 
-    pub async fn connect_as(server: &TestServer, transport: Transport, auth: Handshake) -> Self {
+    pub async fn connect_as(server: &impl Address, transport: Transport, auth: Handshake) -> Self {
         Self::try_connect(server, transport, auth)
             .await
             .expect("server admits the client")
@@ -143,7 +165,7 @@ impl ChatClient {
 
     /// Connects and waits to be admitted; the error is the server's `connect_error` text.
     pub async fn try_connect(
-        server: &TestServer,
+        server: &impl Address,
         transport: Transport,
         auth: Handshake,
     ) -> Result<Self, String> {

@@ -1,0 +1,176 @@
+//! Several server processes sharing Redis (socketioxide's adapter) and PostgreSQL: what one node
+//! relays, stores or knows about people, every node does. See `support::cluster` for what these
+//! tests need; failover and a Redis restart are tested through nginx in `end2end/`.
+
+mod support;
+
+use std::collections::HashSet;
+
+use app::protocol::{
+    ChatMessage, Handshake, Presence, RoomSummary, UserEvent, HISTORY, PRESENCE, ROOMS, TYPING,
+    USER_JOINED, USER_LEFT,
+};
+use futures_util::future::join_all;
+use rust_socketio::Payload;
+use serde_json::json;
+use support::{
+    cluster::{self, Cluster},
+    page_texts, Address, ChatClient, Transport,
+};
+
+fn person(name: &str, room: &str, offset: Option<i64>) -> Handshake {
+    Handshake {
+        name: Some(name.into()),
+        user_id: Some(format!("u-{}", name.to_lowercase())),
+        room: Some(room.into()),
+        offset,
+    }
+}
+
+/// Connects as `name` and waits for the presence list, which comes once the socket is in its
+/// room on every node's view.
+async fn enter(node: &impl Address, transport: Transport, name: &str) -> (ChatClient, Presence) {
+    let mut client = ChatClient::connect_as(node, transport, person(name, "general", None)).await;
+    let presence = client.next_as::<Presence>(PRESENCE).await;
+    (client, presence)
+}
+
+async fn send(client: &ChatClient, text: &str, client_offset: &str) {
+    let ack = client
+        .send_raw(Payload::Text(vec![
+            json!(text),
+            json!({ "clientOffset": client_offset }),
+        ]))
+        .await;
+    assert!(ack.is_accepted(), "{text}: {ack:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn messages_cross_nodes_in_every_direction_in_order() {
+    if cluster::skipped() {
+        return;
+    }
+    let cluster = Cluster::start(3).await;
+    let transports = [Transport::Websocket, Transport::Polling, Transport::Websocket];
+    let mut clients = Vec::new();
+    for (n, (node, transport)) in cluster.nodes.iter().zip(transports).enumerate() {
+        clients.push(enter(node, transport, &format!("n{n}")).await.0);
+    }
+
+    const EACH: usize = 40;
+    join_all(clients.iter().enumerate().map(|(n, client)| async move {
+        for k in 0..EACH {
+            send(client, &format!("{n}:{k}"), &format!("u-n{n}-{k}")).await;
+        }
+    }))
+    .await;
+
+    for (reader, client) in clients.iter_mut().enumerate() {
+        let mut received: Vec<ChatMessage> = Vec::new();
+        while received.len() < EACH * 3 {
+            received.push(client.next_message().await);
+        }
+        let ids: Vec<i64> = received.iter().map(|m| m.meta.id).collect();
+        assert!(
+            ids.windows(2).all(|pair| pair[0] < pair[1]),
+            "reader {reader}: every node relays a room's offsets in increasing order: {ids:?}"
+        );
+        for sender in 0..3 {
+            let from: Vec<&str> = received
+                .iter()
+                .filter_map(|m| m.text.strip_prefix(&format!("{sender}:")))
+                .collect();
+            let expected: Vec<String> = (0..EACH).map(|k| k.to_string()).collect();
+            assert_eq!(from, expected, "reader {reader}, sender {sender}");
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn presence_typing_and_rooms_cross_nodes_and_count_people_once() {
+    if cluster::skipped() {
+        return;
+    }
+    let cluster = Cluster::start(3).await;
+    let [first, second, third] = &cluster.nodes[..] else {
+        unreachable!()
+    };
+    let (mut ana, alone) = enter(first, Transport::Websocket, "Ana").await;
+    assert_eq!(alone.users, ["Ana"]);
+
+    let (bea, seen) = enter(second, Transport::Polling, "Bea").await;
+    assert_eq!(seen.users, ["Ana", "Bea"], "Bea on node 2 sees Ana on node 1");
+    let joined: UserEvent = ana.next_as(USER_JOINED).await;
+    assert_eq!(joined.user, "Bea");
+
+    // Bea's second tab, on a third node: the same person, no second "joined".
+    let (bea_again, seen) = enter(third, Transport::Websocket, "Bea").await;
+    assert_eq!(seen.users, ["Ana", "Bea"]);
+    ana.assert_no(USER_JOINED).await;
+
+    bea_again.socket.emit(TYPING, json!(null)).await.unwrap();
+    let typing: UserEvent = ana.next_as(TYPING).await;
+    assert_eq!(typing.user, "Bea");
+
+    let rooms = ana.request(ROOMS, Payload::Text(vec![])).await;
+    let rooms: Vec<RoomSummary> = serde_json::from_value(rooms).unwrap();
+    assert_eq!(
+        rooms,
+        [RoomSummary {
+            name: "general".into(),
+            online: 2
+        }],
+        "two people, three tabs, three nodes"
+    );
+
+    bea.socket.disconnect().await.unwrap();
+    ana.assert_no(USER_LEFT).await;
+    bea_again.socket.disconnect().await.unwrap();
+    let left: UserEvent = ana.next_as(USER_LEFT).await;
+    assert_eq!(left.user, "Bea", "left after her last tab, on another node");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn history_and_offsets_agree_whichever_node_serves_them() {
+    if cluster::skipped() {
+        return;
+    }
+    let cluster = Cluster::start(3).await;
+    let mut writers = Vec::new();
+    for (n, node) in cluster.nodes.iter().enumerate() {
+        writers.push(enter(node, Transport::Websocket, &format!("w{n}")).await.0);
+    }
+    for k in 0..12 {
+        send(&writers[k % 3], &format!("m{k}"), &format!("h-{k}")).await;
+    }
+    // Every writer hears all twelve: they are all stored and relayed.
+    for writer in &mut writers {
+        for _ in 0..12 {
+            writer.next_message().await;
+        }
+    }
+    let expected: Vec<String> = (0..12).map(|k| format!("m{k}")).collect();
+    for node in &cluster.nodes {
+        assert_eq!(page_texts(node, "/").await, expected, "page from {}", node.url());
+    }
+
+    let mut replays = HashSet::new();
+    for node in &cluster.nodes {
+        let mut late =
+            ChatClient::connect_as(node, Transport::Websocket, person("Late", "general", Some(0)))
+                .await;
+        let replayed: Vec<ChatMessage> = late.next_as(HISTORY).await;
+        let replayed: Vec<(i64, String)> =
+            replayed.into_iter().map(|m| (m.meta.id, m.text)).collect();
+        assert_eq!(replayed.len(), 12);
+        replays.insert(replayed);
+    }
+    assert_eq!(replays.len(), 1, "every node replays the same ids: {replays:?}");
+
+    let mut database = cluster.database.connect().await;
+    let stored: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM messages")
+        .fetch_one(&mut database)
+        .await
+        .unwrap();
+    assert_eq!(stored, 12);
+}

@@ -1,0 +1,218 @@
+//! A cluster for tests: server processes (the real binary) sharing a Redis server of the test's
+//! own and a fresh PostgreSQL database.
+//!
+//! They need PostgreSQL (`CHAT_TEST_POSTGRES`, default `postgres://postgres@127.0.0.1:5432/test`,
+//! a role that may create databases) and `redis-server` on PATH. `scripts/test` checks both
+//! first: without them it sets `CHAT_CLUSTER_TESTS=skip` and says so, unless
+//! `CHAT_REQUIRE_CLUSTER=1` (as in CI) makes their absence a failure.
+
+use std::{
+    io::{BufRead, BufReader},
+    net::{SocketAddr, TcpListener},
+    process::{Child, Command, Stdio},
+    sync::atomic::{AtomicUsize, Ordering},
+    time::{Duration, Instant},
+};
+
+use sqlx::{raw_sql, AssertSqlSafe, Connection, Executor, PgConnection};
+
+use super::Address;
+
+const DEFAULT_POSTGRES: &str = "postgres://postgres@127.0.0.1:5432/test";
+
+/// Whether this run skips the cluster tests (`scripts/test` decides and says why).
+pub fn skipped() -> bool {
+    let skip = std::env::var("CHAT_CLUSTER_TESTS").is_ok_and(|value| value == "skip");
+    if skip {
+        eprintln!("cluster test skipped: CHAT_CLUSTER_TESTS=skip (PostgreSQL or redis-server absent)");
+    }
+    skip
+}
+
+/// `n` nodes on loopback ports, one Redis, one database; all stopped (and the database
+/// dropped) on drop.
+pub struct Cluster {
+    pub nodes: Vec<Node>,
+    pub redis: Redis,
+    pub database: Database,
+}
+
+impl Cluster {
+    pub async fn start(n: usize) -> Self {
+        let redis = Redis::start();
+        let database = Database::create().await;
+        let nodes = (0..n)
+            .map(|_| Node::start(&database.url, &redis.url()))
+            .collect();
+        Self {
+            nodes,
+            redis,
+            database,
+        }
+    }
+}
+
+/// One server process.
+pub struct Node {
+    pub addr: SocketAddr,
+    process: Child,
+}
+
+impl Address for Node {
+    fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+}
+
+impl Node {
+    fn start(database_url: &str, redis_url: &str) -> Self {
+        let mut process = Command::new(env!("CARGO_BIN_EXE_server"))
+            .args(["--addr", "127.0.0.1:0"])
+            .env("DATABASE_URL", database_url)
+            .env("REDIS_URL", redis_url)
+            .env("RUST_LOG", "info")
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("the server binary starts");
+        let mut lines = BufReader::new(process.stdout.take().unwrap()).lines();
+        let addr = lines
+            .by_ref()
+            .map_while(Result::ok)
+            .find_map(|line| {
+                let (_, addr) = line.split_once("listening on http://")?;
+                addr.trim().parse().ok()
+            })
+            .expect("the node says where it listens");
+        // Keep draining its log so that it never blocks on a full pipe.
+        std::thread::spawn(move || lines.for_each(drop));
+        Self { addr, process }
+    }
+
+    /// Kills the node without warning, as a crash would.
+    pub fn kill(&mut self) {
+        self.process.kill().ok();
+        self.process.wait().ok();
+    }
+}
+
+impl Drop for Node {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// A Redis server of the test's own, on a free port, keeping nothing on disk.
+pub struct Redis {
+    pub port: u16,
+    process: Child,
+}
+
+impl Redis {
+    pub fn start() -> Self {
+        let port = free_port();
+        let process = Command::new("redis-server")
+            .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
+            .args(["--save", "", "--appendonly", "no"])
+            .stdout(Stdio::null())
+            .spawn()
+            .expect("redis-server is on PATH");
+        wait_for_port(port);
+        Self { port, process }
+    }
+
+    pub fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}", self.port)
+    }
+}
+
+impl Drop for Redis {
+    fn drop(&mut self) {
+        self.process.kill().ok();
+        self.process.wait().ok();
+    }
+}
+
+/// A PostgreSQL database of the test's own.
+pub struct Database {
+    pub url: String,
+    name: String,
+}
+
+impl Database {
+    async fn create() -> Self {
+        static CREATED: AtomicUsize = AtomicUsize::new(0);
+        let name = format!(
+            "chat_test_{}_{}",
+            std::process::id(),
+            CREATED.fetch_add(1, Ordering::Relaxed)
+        );
+        let mut admin = admin().await;
+        // One statement at a time: several in one string would run as a transaction.
+        for statement in [
+            format!("DROP DATABASE IF EXISTS {name}"),
+            format!("CREATE DATABASE {name}"),
+        ] {
+            admin.execute(raw_sql(AssertSqlSafe(statement))).await.unwrap();
+        }
+        let server = postgres_url();
+        let (base, _) = server.rsplit_once('/').expect("a database URL ends in /DB");
+        Self {
+            url: format!("{base}/{name}"),
+            name,
+        }
+    }
+
+    pub async fn connect(&self) -> PgConnection {
+        PgConnection::connect(&self.url).await.unwrap()
+    }
+}
+
+impl Drop for Database {
+    fn drop(&mut self) {
+        let name = self.name.clone();
+        // Drop runs outside any runtime worker; a thread of its own may block on a small one.
+        std::thread::spawn(move || {
+            tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap()
+                .block_on(async {
+                    let mut admin = admin().await;
+                    let drop = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");
+                    admin.execute(raw_sql(AssertSqlSafe(drop))).await.ok();
+                })
+        })
+        .join()
+        .ok();
+    }
+}
+
+fn postgres_url() -> String {
+    std::env::var("CHAT_TEST_POSTGRES").unwrap_or_else(|_| DEFAULT_POSTGRES.to_owned())
+}
+
+async fn admin() -> PgConnection {
+    let url = postgres_url();
+    PgConnection::connect(&url)
+        .await
+        .unwrap_or_else(|error| panic!("PostgreSQL at {url} (CHAT_TEST_POSTGRES): {error}"))
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn wait_for_port(port: u16) {
+    let started = Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            started.elapsed() < super::PATIENCE,
+            "nothing listens on port {port}"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
