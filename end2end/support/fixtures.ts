@@ -1,14 +1,21 @@
 // Playwright fixtures: a fresh server per test, and pages that fail the test on any console error.
 
 import { test as base, expect, type BrowserContext, type Page } from '@playwright/test';
+
+type Cookie = Parameters<BrowserContext['addCookies']>[0][number];
 import { ChatServer } from './server';
 
 type Fixtures = {
   server: ChatServer;
+  /** Where pages are opened: the test's own server unless a test file points elsewhere. */
+  siteUrl: string;
   /** Console errors that a test expects (matched against the message text), if any. */
   allowConsoleErrors: RegExp | undefined;
-  /** Opens a new browser context (a separate person, named `name` if given) with a page on `path`. */
-  openChat: (path?: string, name?: string) => Promise<Page>;
+  /**
+   * Opens a new browser context (a separate person, named `name` if given, with `cookies` set)
+   * with a page on `path`.
+   */
+  openChat: (path?: string, name?: string, cookies?: Cookie[]) => Promise<Page>;
 };
 
 export const test = base.extend<Fixtures>({
@@ -18,15 +25,18 @@ export const test = base.extend<Fixtures>({
     await server.stop();
   },
 
+  siteUrl: async ({ server }, use) => use(server.url),
+
   // A tuple, because Playwright reads an array value as [value, options].
   allowConsoleErrors: [undefined, { option: true }],
 
-  openChat: async ({ browser, server, allowConsoleErrors }, use) => {
+  openChat: async ({ browser, siteUrl, allowConsoleErrors }, use) => {
     const contexts: BrowserContext[] = [];
     const errors: string[] = [];
-    await use(async (path = '/', name?: string) => {
+    await use(async (path = '/', name?: string, cookies: Cookie[] = []) => {
       const context = await browser.newContext();
       contexts.push(context);
+      await context.addCookies(cookies);
       // Runs before every load of the context's pages: only the first may set the name.
       if (name) {
         await context.addInitScript((name) => {
@@ -35,7 +45,7 @@ export const test = base.extend<Fixtures>({
       }
       const page = await context.newPage();
       watchConsole(page, errors, allowConsoleErrors);
-      await page.goto(new URL(path, server.url).href);
+      await page.goto(new URL(path, siteUrl).href);
       return page;
     });
     await Promise.all(contexts.map((context) => context.close()));

@@ -14,6 +14,8 @@ use std::{
 
 use app::protocol::{check_room, HISTORY};
 use fred::{
+    clients::SubscriberClient,
+    interfaces::PubsubInterface,
     prelude::{Builder, Config, EventInterface, ReconnectPolicy},
     types::RespVersion,
 };
@@ -99,7 +101,7 @@ pub async fn connect(
 
 /// The Redis client's reconnections, to act on once the node's namespace is up.
 pub struct Reconnections {
-    client: fred::clients::SubscriberClient,
+    client: SubscriberClient,
 }
 
 impl Reconnections {
@@ -111,7 +113,7 @@ impl Reconnections {
         self.client.on_reconnect(move |_server| {
             let (client, io, realtime) = (client.clone(), io.clone(), realtime.clone());
             async move {
-                if let Err(error) = client.resubscribe_all().await {
+                if let Err(error) = resubscribe(&client).await {
                     warn!(%error, "cannot subscribe again to the cluster's channels");
                     return Ok(());
                 }
@@ -123,6 +125,16 @@ impl Reconnections {
             }
         });
     }
+}
+
+/// Subscribes again to the adapter's (sharded) channels. Not fred's `resubscribe_all`: it also
+/// sends a SUBSCRIBE for plain channels, and with none (the adapter uses sharded ones) Redis
+/// refuses that empty command and the sharded ones are never reached.
+async fn resubscribe(client: &SubscriberClient) -> Result<(), fred::error::Error> {
+    for channel in client.tracked_shard_channels() {
+        client.ssubscribe(channel.to_string()).await?;
+    }
+    Ok(())
 }
 
 async fn catch_up(io: ClusterIo, realtime: Realtime, since: i64) {
