@@ -49,13 +49,29 @@ fi
 # wasm-opt from npm's binaryen: Debian's binaryen 108 emits WASM that fails in the browser.
 npm_ci tools
 
+# Installs Debian packages without starting their services (nginx and redis-server would start
+# system-wide instances on ports 80 and 6379; the tests start their own).
+apt_install() {
+  local sudo_if_needed="" policy=/usr/sbin/policy-rc.d own_policy=""
+  [ "$(id -u)" -eq 0 ] || sudo_if_needed=sudo
+  step "apt-get install $*"
+  if [ ! -e "$policy" ]; then
+    printf '#!/bin/sh\nexit 101\n' | $sudo_if_needed tee "$policy" >/dev/null
+    $sudo_if_needed chmod +x "$policy"
+    own_policy=1
+  fi
+  $sudo_if_needed apt-get update
+  DEBIAN_FRONTEND=noninteractive $sudo_if_needed apt-get install -y "$@"
+  [ -z "$own_policy" ] || $sudo_if_needed rm -f "$policy"
+}
+
 if [ "${1:-build}" = test ]; then
   npm_ci end2end
-  if [ ! -x "${CHROMIUM_PATH:-/usr/bin/chromium}" ]; then
-    step "apt-get install chromium"
-    sudo_if_needed=""
-    [ "$(id -u)" -eq 0 ] || sudo_if_needed=sudo
-    $sudo_if_needed apt-get update
-    DEBIAN_FRONTEND=noninteractive $sudo_if_needed apt-get install -y chromium
-  fi
+  missing=()
+  [ -x "${CHROMIUM_PATH:-/usr/bin/chromium}" ] || missing+=(chromium)
+  # The cluster tests put nginx in front of nodes over a Redis server of their own.
+  command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || missing+=(nginx-light)
+  command -v redis-server >/dev/null || missing+=(redis-server)
+  [ ${#missing[@]} -eq 0 ] || apt_install "${missing[@]}"
+  export PATH="$PATH:/usr/sbin"
 fi

@@ -51,7 +51,11 @@ async fn messages_cross_nodes_in_every_direction_in_order() {
         return;
     }
     let cluster = Cluster::start(3).await;
-    let transports = [Transport::Websocket, Transport::Polling, Transport::Websocket];
+    let transports = [
+        Transport::Websocket,
+        Transport::Polling,
+        Transport::Websocket,
+    ];
     let mut clients = Vec::new();
     for (n, (node, transport)) in cluster.nodes.iter().zip(transports).enumerate() {
         clients.push(enter(node, transport, &format!("n{n}")).await.0);
@@ -99,7 +103,11 @@ async fn presence_typing_and_rooms_cross_nodes_and_count_people_once() {
     assert_eq!(alone.users, ["Ana"]);
 
     let (bea, seen) = enter(second, Transport::Polling, "Bea").await;
-    assert_eq!(seen.users, ["Ana", "Bea"], "Bea on node 2 sees Ana on node 1");
+    assert_eq!(
+        seen.users,
+        ["Ana", "Bea"],
+        "Bea on node 2 sees Ana on node 1"
+    );
     let joined: UserEvent = ana.next_as(USER_JOINED).await;
     assert_eq!(joined.user, "Bea");
 
@@ -151,21 +159,33 @@ async fn history_and_offsets_agree_whichever_node_serves_them() {
     }
     let expected: Vec<String> = (0..12).map(|k| format!("m{k}")).collect();
     for node in &cluster.nodes {
-        assert_eq!(page_texts(node, "/").await, expected, "page from {}", node.url());
+        assert_eq!(
+            page_texts(node, "/").await,
+            expected,
+            "page from {}",
+            node.url()
+        );
     }
 
     let mut replays = HashSet::new();
     for node in &cluster.nodes {
-        let mut late =
-            ChatClient::connect_as(node, Transport::Websocket, person("Late", "general", Some(0)))
-                .await;
+        let mut late = ChatClient::connect_as(
+            node,
+            Transport::Websocket,
+            person("Late", "general", Some(0)),
+        )
+        .await;
         let replayed: Vec<ChatMessage> = late.next_as(HISTORY).await;
         let replayed: Vec<(i64, String)> =
             replayed.into_iter().map(|m| (m.meta.id, m.text)).collect();
         assert_eq!(replayed.len(), 12);
         replays.insert(replayed);
     }
-    assert_eq!(replays.len(), 1, "every node replays the same ids: {replays:?}");
+    assert_eq!(
+        replays.len(),
+        1,
+        "every node replays the same ids: {replays:?}"
+    );
 
     let mut database = cluster.database.connect().await;
     let stored: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM messages")

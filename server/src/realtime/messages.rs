@@ -52,13 +52,7 @@ pub async fn relay<A: Adapter>(mut event: Event<A>, identity: Identity, realtime
                 text: &text,
                 client_offset: client_offset.as_deref(),
             };
-            match publish(
-                &realtime,
-                socket.within(identity.room.clone()),
-                message,
-            )
-            .await
-            {
+            match publish(&realtime, socket.within(identity.room.clone()), message).await {
                 Ok(Stored::New(stored)) => {
                     debug!(id = %socket.id, offset = stored.meta.id, "message stored and relayed");
                     Ack::stored(stored.meta.id)

@@ -12,9 +12,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use app::protocol::{
     Identity, Presence as PresenceList, RoomSummary, UserEvent, PRESENCE, USER_JOINED, USER_LEFT,
 };
-use socketioxide::{
-    adapter::Adapter, extract::SocketRef, operators::BroadcastOperators, SocketIo,
-};
+use socketioxide::{adapter::Adapter, extract::SocketRef, operators::BroadcastOperators, SocketIo};
 use tracing::warn;
 
 /// Starts a tag. Room names and user names cannot contain it (both refuse control characters),
@@ -106,7 +104,11 @@ async fn announce<A: Adapter>(socket: &SocketRef<A>, identity: &Identity, event:
         user: identity.name.clone(),
         room: identity.room.clone(),
     };
-    socket.to(identity.room.clone()).emit(event, &notice).await.ok();
+    socket
+        .to(identity.room.clone())
+        .emit(event, &notice)
+        .await
+        .ok();
 }
 
 /// The tags of the sockets `selected`, across the cluster; this node's alone if the other nodes

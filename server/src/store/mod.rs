@@ -344,7 +344,10 @@ mod tests {
         }
         let relayed = relayed.lock().unwrap();
         assert_eq!(relayed.len(), 200);
-        assert!(relayed.windows(2).all(|pair| pair[0] < pair[1]), "{relayed:?}");
+        assert!(
+            relayed.windows(2).all(|pair| pair[0] < pair[1]),
+            "{relayed:?}"
+        );
     }
 
     #[tokio::test]

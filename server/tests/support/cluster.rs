@@ -24,7 +24,9 @@ const DEFAULT_POSTGRES: &str = "postgres://postgres@127.0.0.1:5432/test";
 pub fn skipped() -> bool {
     let skip = std::env::var("CHAT_CLUSTER_TESTS").is_ok_and(|value| value == "skip");
     if skip {
-        eprintln!("cluster test skipped: CHAT_CLUSTER_TESTS=skip (PostgreSQL or redis-server absent)");
+        eprintln!(
+            "cluster test skipped: CHAT_CLUSTER_TESTS=skip (PostgreSQL or redis-server absent)"
+        );
     }
     skip
 }
@@ -152,7 +154,10 @@ impl Database {
             format!("DROP DATABASE IF EXISTS {name}"),
             format!("CREATE DATABASE {name}"),
         ] {
-            admin.execute(raw_sql(AssertSqlSafe(statement))).await.unwrap();
+            admin
+                .execute(raw_sql(AssertSqlSafe(statement)))
+                .await
+                .unwrap();
         }
         let server = postgres_url();
         let (base, _) = server.rsplit_once('/').expect("a database URL ends in /DB");
