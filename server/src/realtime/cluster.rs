@@ -3,18 +3,19 @@
 //! when Redis goes away and comes back.
 //!
 //! While Redis is unreachable a node relays to its own clients only (a cluster broadcast would
-//! fail before reaching anyone). Messages are stored all the same, so when the connection comes
-//! back every node replays to its rooms what was stored since it was lost: clients keep messages
-//! by id, so what they already had is not shown twice.
+//! fail before reaching anyone). Messages are stored all the same, so when its connection comes
+//! back each node replays to the whole cluster, room by room, what was stored since it was lost:
+//! clients keep messages by id, so what they already had is not shown twice.
 
 use std::{
     sync::{Arc, Mutex},
     time::Duration,
 };
 
-use app::protocol::{check_room, HISTORY};
+use app::protocol::HISTORY;
 use fred::{
     clients::SubscriberClient,
+    error::ErrorKind,
     interfaces::PubsubInterface,
     prelude::{Builder, Config, EventInterface, ReconnectPolicy},
     types::RespVersion,
@@ -86,10 +87,14 @@ pub async fn connect(
     client.on_error({
         let link = link.clone();
         move |(error, _)| {
-            if link.is_up() {
-                warn!(%error, "lost the connection to Redis: relaying to this node's clients only");
+            // Only a broken connection: it is followed by a reconnection, which restores the
+            // link. (A relay that fails for another reason falls back on its own, per message.)
+            if matches!(error.kind(), ErrorKind::IO | ErrorKind::Canceled) {
+                if link.is_up() {
+                    warn!(%error, "lost the connection to Redis: relaying to this node's clients only");
+                }
+                link.lost();
             }
-            link.lost();
             async { Ok(()) }
         }
     });
@@ -137,31 +142,32 @@ async fn resubscribe(client: &SubscriberClient) -> Result<(), fred::error::Error
     Ok(())
 }
 
+/// Replays, to every node, each room's messages stored since `since`: what this node's clients
+/// may have missed from the others, and what the others' clients may have missed from this node
+/// (stored while it could not publish, perhaps after they had caught up already).
 async fn catch_up(io: ClusterIo, realtime: Realtime, since: i64) {
-    let offset = match realtime.store.offset_at(since).await {
-        Ok(offset) => offset,
+    let store = &realtime.store;
+    let rooms = async {
+        let offset = store.offset_at(since).await?;
+        Ok::<_, crate::store::StoreError>((offset, store.rooms_after(offset).await?))
+    };
+    let (offset, rooms) = match rooms.await {
+        Ok(found) => found,
         Err(error) => {
             warn!(%error, "cannot read the store: nothing replayed after the Redis outage");
             return;
         }
     };
-    let rooms = match io.local().rooms().await {
-        Ok(rooms) => rooms,
-        Err(error) => {
-            warn!(%error, "cannot list this node's rooms: nothing replayed after the Redis outage");
-            return;
-        }
-    };
-    for room in rooms.iter().filter(|room| check_room(room).is_ok()) {
-        let everyone_here = io.local().to(room.clone());
+    for room in rooms {
+        let everyone = io.to(room.clone());
         history::replay(
-            &realtime.store,
-            room,
+            store,
+            &room,
             offset,
             realtime.limits.max_frame_bytes / 2,
             |batch| {
-                let (everyone_here, batch) = (everyone_here.clone(), batch.to_vec());
-                async move { everyone_here.emit(HISTORY, &batch).await.is_ok() }
+                let (everyone, batch) = (everyone.clone(), batch.to_vec());
+                async move { everyone.emit(HISTORY, &batch).await.is_ok() }
             },
         )
         .await;

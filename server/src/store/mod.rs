@@ -134,6 +134,17 @@ impl Store {
         Ok(row.try_get("offset")?)
     }
 
+    /// The rooms with messages after `offset`.
+    pub async fn rooms_after(&self, offset: i64) -> Result<Vec<String>, StoreError> {
+        let rows = sqlx::query("SELECT DISTINCT room FROM messages WHERE id > $1")
+            .bind(offset)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|row| Ok(row.try_get("room")?))
+            .collect()
+    }
+
     /// The room's highest offset so far (0 for an empty room): a page showing the room up to
     /// here resumes from it. Per room, because only a room's offsets are committed in order.
     pub async fn latest_offset(&self, room: &str) -> Result<i64, StoreError> {

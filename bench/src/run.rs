@@ -1,0 +1,328 @@
+//! One run: connect every client, let the server settle, then have the senders send at their rate
+//! while everyone counts what arrives; then the figures.
+//!
+//! Everything runs on one thread (a current-thread runtime and a `LocalSet`), so the generator
+//! uses one core and shares its counters without locks.
+
+use std::{
+    cell::RefCell,
+    rc::Rc,
+    time::{Duration, Instant},
+};
+
+use futures_util::{stream, StreamExt};
+use hdrhistogram::Histogram;
+use tokio::task::{spawn_local, JoinHandle};
+use tokio_tungstenite::tungstenite::Message;
+
+use crate::{
+    client::{classify, Client, ClientError, Incoming},
+    payload::Payload,
+    probe::{self, Processes},
+    report::{Connects, Cost, Delivery, Latency, Report, Warning},
+};
+
+/// What a run does.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    pub label: String,
+    /// Servers, clients spread over them in turn.
+    pub urls: Vec<String>,
+    /// The server's processes (each node of a cluster).
+    pub server: Processes,
+    pub clients: usize,
+    /// The first `senders` clients send; every client receives.
+    pub senders: usize,
+    /// Messages per second, per sender.
+    pub rate: f64,
+    pub duration: Duration,
+    pub payload_bytes: usize,
+    /// Handshakes in flight at once.
+    pub connect_concurrency: usize,
+    /// The `auth` of every handshake (JSON object, or empty).
+    pub auth: String,
+    pub connect_timeout: Duration,
+    /// How long to wait for the server to settle after the last connection.
+    pub settle: Duration,
+    /// How long after the last send stragglers may still arrive.
+    pub drain: Duration,
+}
+
+/// What every receiver tallies, shared by all on the one thread.
+struct Tally {
+    latency: Histogram<u64>,
+    /// Per receiver, per sender: which sequence numbers arrived (a bit each).
+    seen: Vec<Vec<Vec<u64>>>,
+    /// Per receiver, per sender: the highest sequence number so far.
+    highest: Vec<Vec<Option<u32>>>,
+    deliveries: u64,
+    duplicates: u64,
+    out_of_order: u64,
+    foreign: u64,
+    last_delivery: Instant,
+}
+
+impl Tally {
+    fn new(receivers: usize, senders: usize, started: Instant) -> Self {
+        Self {
+            latency: Histogram::new_with_bounds(1, 120_000_000, 3).expect("static bounds"),
+            seen: vec![vec![Vec::new(); senders]; receivers],
+            highest: vec![vec![None; senders]; receivers],
+            deliveries: 0,
+            duplicates: 0,
+            out_of_order: 0,
+            foreign: 0,
+            last_delivery: started,
+        }
+    }
+
+    fn record(&mut self, receiver: usize, text: &str, started: Instant) {
+        let now = Instant::now();
+        let Some(payload) = Payload::parse(text) else {
+            // Somebody else's message (not the bench's format): not counted.
+            self.foreign += 1;
+            return;
+        };
+        let (sender, seq) = (payload.sender as usize, payload.seq);
+        let Some(bits) = self.seen.get_mut(receiver).and_then(|s| s.get_mut(sender)) else {
+            self.foreign += 1;
+            return;
+        };
+        self.deliveries += 1;
+        self.last_delivery = now;
+        let (word, bit) = (seq as usize / 64, seq % 64);
+        if bits.len() <= word {
+            bits.resize(word + 1, 0);
+        }
+        if bits[word] & (1 << bit) != 0 {
+            self.duplicates += 1;
+            return;
+        }
+        bits[word] |= 1 << bit;
+        let highest = &mut self.highest[receiver][sender];
+        if highest.is_some_and(|highest| seq < highest) {
+            self.out_of_order += 1;
+        }
+        *highest = Some(highest.map_or(seq, |highest| highest.max(seq)));
+        let sent_at = started + Duration::from_micros(payload.micros);
+        let micros = now.saturating_duration_since(sent_at).as_micros() as u64;
+        self.latency.saturating_record(micros.max(1));
+    }
+
+    fn unique(&self) -> u64 {
+        self.seen
+            .iter()
+            .flatten()
+            .flatten()
+            .map(|word| u64::from(word.count_ones()))
+            .sum()
+    }
+}
+
+/// Runs `plan` to the end. Must be called inside a `LocalSet`.
+pub async fn run(plan: Plan) -> anyhow::Result<Report> {
+    let started = Instant::now();
+    let rss_before = plan.server.rss_bytes()?;
+
+    let (clients, connects) = connect_all(&plan).await;
+    tokio::time::sleep(plan.settle).await;
+    let rss_connected = plan.server.rss_bytes()?;
+    let connected = clients.len();
+
+    let tally = Rc::new(RefCell::new(Tally::new(connected, plan.senders, started)));
+    let sent = Rc::new(RefCell::new(0u64));
+    let (server_cpu_start, own_cpu_start) = (
+        plan.server.cpu_seconds()?,
+        probe::cpu_seconds(std::process::id())?,
+    );
+    let (machine_start, cores) = probe::machine_busy_seconds()?;
+    let window_start = Instant::now();
+    let sending_until = window_start + plan.duration;
+
+    let tasks: Vec<JoinHandle<()>> = clients
+        .into_iter()
+        .enumerate()
+        .map(|(index, client)| {
+            let sends = (index < plan.senders && plan.rate > 0.0).then(|| Sending {
+                sender: index as u32,
+                every: Duration::from_secs_f64(1.0 / plan.rate),
+                until: sending_until,
+                payload_bytes: plan.payload_bytes,
+                sent: sent.clone(),
+            });
+            spawn_local(chat(client, index, sends, tally.clone(), started))
+        })
+        .collect();
+
+    // Wait for the sending window, then for stragglers: until everything expected arrived, or
+    // nothing arrived for a while, or the drain time is up.
+    tokio::time::sleep_until(sending_until.into()).await;
+    let drain_until = Instant::now() + plan.drain;
+    loop {
+        let expected = *sent.borrow() * connected as u64;
+        let (unique, quiet) = {
+            let tally = tally.borrow();
+            (tally.unique(), tally.last_delivery.elapsed())
+        };
+        if unique >= expected || Instant::now() >= drain_until || quiet > Duration::from_secs(2)
+        {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let window = {
+        let tally = tally.borrow();
+        tally.last_delivery.max(sending_until) - window_start
+    };
+    let server_cpu = plan.server.cpu_seconds()? - server_cpu_start;
+    let own_cpu = probe::cpu_seconds(std::process::id())? - own_cpu_start;
+    let machine = probe::machine_busy_seconds()?.0 - machine_start;
+    let rss_after = plan.server.rss_bytes()?;
+    for task in tasks {
+        task.abort();
+    }
+
+    let tally = Rc::try_unwrap(tally)
+        .ok()
+        .expect("every client task is done")
+        .into_inner();
+    let sent = *sent.borrow();
+    let expected = sent * connected as u64;
+    let unique = tally.unique();
+    let seconds = window.as_secs_f64();
+    let delivery = Delivery {
+        sent,
+        expected,
+        delivered: tally.deliveries,
+        unique,
+        lost: expected.saturating_sub(unique),
+        duplicates: tally.duplicates,
+        out_of_order: tally.out_of_order,
+        foreign: tally.foreign,
+        per_second: unique as f64 / seconds,
+    };
+    let latency = Latency::from(&tally.latency);
+    let cost = Cost {
+        window_seconds: seconds,
+        server_cpu_seconds: server_cpu,
+        server_cpu_micros_per_delivery: (unique > 0).then(|| server_cpu * 1e6 / unique as f64),
+        server_rss_before: rss_before,
+        server_rss_connected: rss_connected,
+        server_rss_after: rss_after,
+        server_bytes_per_connection: (connected > 0).then(|| {
+            (rss_connected.saturating_sub(rss_before)) as f64 / connected as f64
+        }),
+        generator_cpu_seconds: own_cpu,
+        machine_busy_seconds: machine,
+        cores,
+    };
+    let warnings = Warning::check(&cost);
+    Ok(Report {
+        label: plan.label,
+        clients: plan.clients,
+        senders: plan.senders,
+        rate: plan.rate,
+        payload_bytes: plan.payload_bytes,
+        connects,
+        delivery,
+        latency,
+        cost,
+        warnings,
+    })
+}
+
+/// Connects `plan.clients` clients, `connect_concurrency` at a time; returns those that made it.
+async fn connect_all(plan: &Plan) -> (Vec<Client>, Connects) {
+    let mut times = Histogram::<u64>::new_with_bounds(1, 120_000_000, 3).expect("static bounds");
+    let mut failures = Vec::new();
+    let attempts = (0..plan.clients).map(|index| {
+        let url = plan.urls[index % plan.urls.len()].clone();
+        let (auth, timeout) = (plan.auth.clone(), plan.connect_timeout);
+        async move {
+            let begun = Instant::now();
+            let result = Client::connect(&url, &auth, timeout).await;
+            (index, begun.elapsed(), result)
+        }
+    });
+    let mut results: Vec<(usize, Duration, Result<Client, ClientError>)> = stream::iter(attempts)
+        .buffer_unordered(plan.connect_concurrency)
+        .collect()
+        .await;
+    // Senders are the first clients by index: keep the connection order stable.
+    results.sort_by_key(|(index, _, _)| *index);
+    let mut clients = Vec::with_capacity(plan.clients);
+    for (_, took, result) in results {
+        match result {
+            Ok(client) => {
+                times.saturating_record(took.as_micros().max(1) as u64);
+                clients.push(client);
+            }
+            Err(error) => failures.push(error.to_string()),
+        }
+    }
+    let connects = Connects::new(plan.clients, &times, failures);
+    (clients, connects)
+}
+
+struct Sending {
+    sender: u32,
+    every: Duration,
+    until: Instant,
+    payload_bytes: usize,
+    sent: Rc<RefCell<u64>>,
+}
+
+/// One client's life in the messaging window: answer pings, count deliveries, and send if it is
+/// a sender.
+async fn chat(
+    mut client: Client,
+    receiver: usize,
+    sending: Option<Sending>,
+    tally: Rc<RefCell<Tally>>,
+    started: Instant,
+) {
+    let mut ticks = tokio::time::interval(
+        sending
+            .as_ref()
+            .map_or(Duration::from_secs(3600), |sending| sending.every),
+    );
+    // A late tick is sent at once: the offered rate holds even when the thread falls behind.
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
+    let mut sending_done = sending.is_none();
+    let mut seq = 0u32;
+    loop {
+        tokio::select! {
+            frame = client.stream.next() => match frame {
+                Some(Ok(Message::Text(text))) => match classify(text.as_str()) {
+                    Incoming::Message(text) => tally.borrow_mut().record(receiver, text, started),
+                    Incoming::Ping => {
+                        if client.pong().await.is_err() {
+                            return;
+                        }
+                    }
+                    Incoming::Other => {}
+                },
+                Some(Ok(_)) => {}
+                Some(Err(_)) | None => return,
+            },
+            _ = ticks.tick(), if !sending_done => {
+                let sending = sending.as_ref().expect("only senders tick");
+                if Instant::now() >= sending.until {
+                    sending_done = true;
+                    continue;
+                }
+                let text = Payload {
+                    sender: sending.sender,
+                    seq,
+                    micros: started.elapsed().as_micros() as u64,
+                }
+                .render(sending.payload_bytes);
+                if client.send(&text).await.is_err() {
+                    return;
+                }
+                seq += 1;
+                *sending.sent.borrow_mut() += 1;
+            }
+        }
+    }
+}
