@@ -135,7 +135,10 @@ mod tests {
     fn packets_are_told_apart() {
         assert!(matches!(classify("2"), Incoming::Ping));
         let event = r#"42["nuevo mensaje","0003:00000012:hola",{"id":7}]"#;
-        assert!(matches!(classify(event), Incoming::Message("0003:00000012:hola")));
+        assert!(matches!(
+            classify(event),
+            Incoming::Message("0003:00000012:hola")
+        ));
         assert!(matches!(classify(r#"42["presence",{}]"#), Incoming::Other));
         assert!(matches!(classify("3"), Incoming::Other));
     }

@@ -71,7 +71,7 @@ fn main() -> anyhow::Result<()> {
         auth: args.auth,
         connect_timeout: Duration::from_secs(20),
         settle: Duration::from_secs_f64(args.settle),
-        drain: Duration::from_secs(10),
+        drain: Duration::from_secs(30),
     };
     // One thread: the generator's cost is one core, whatever the client count.
     let runtime = tokio::runtime::Builder::new_current_thread()

@@ -114,10 +114,9 @@ impl Warning {
                 generator * 100.0
             )));
         }
-        let others = (cost.machine_busy_seconds
-            - cost.server_cpu_seconds
-            - cost.generator_cpu_seconds)
-            / window;
+        let others =
+            (cost.machine_busy_seconds - cost.server_cpu_seconds - cost.generator_cpu_seconds)
+                / window;
         if others > 0.15 {
             warnings.push(Warning(format!(
                 "other processes kept {:.0}% of a core busy during the run",
@@ -167,7 +166,9 @@ impl fmt::Display for Report {
             "server    CPU {:.2} s ({}), RSS {:.1} → {:.1} → {:.1} MiB ({})",
             k.server_cpu_seconds,
             k.server_cpu_micros_per_delivery
-                .map_or("no deliveries".into(), |us| format!("{us:.2} µs per delivery")),
+                .map_or("no deliveries".into(), |us| format!(
+                    "{us:.2} µs per delivery"
+                )),
             mib(k.server_rss_before),
             mib(k.server_rss_connected),
             mib(k.server_rss_after),

@@ -164,8 +164,7 @@ pub async fn run(plan: Plan) -> anyhow::Result<Report> {
             let tally = tally.borrow();
             (tally.unique(), tally.last_delivery.elapsed())
         };
-        if unique >= expected || Instant::now() >= drain_until || quiet > Duration::from_secs(2)
-        {
+        if unique >= expected || Instant::now() >= drain_until || quiet > Duration::from_secs(2) {
             break;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
@@ -182,10 +181,7 @@ pub async fn run(plan: Plan) -> anyhow::Result<Report> {
         task.abort();
     }
 
-    let tally = Rc::try_unwrap(tally)
-        .ok()
-        .expect("every client task is done")
-        .into_inner();
+    let tally = tally.borrow();
     let sent = *sent.borrow();
     let expected = sent * connected as u64;
     let unique = tally.unique();
@@ -209,9 +205,8 @@ pub async fn run(plan: Plan) -> anyhow::Result<Report> {
         server_rss_before: rss_before,
         server_rss_connected: rss_connected,
         server_rss_after: rss_after,
-        server_bytes_per_connection: (connected > 0).then(|| {
-            (rss_connected.saturating_sub(rss_before)) as f64 / connected as f64
-        }),
+        server_bytes_per_connection: (connected > 0)
+            .then(|| (rss_connected.saturating_sub(rss_before)) as f64 / connected as f64),
         generator_cpu_seconds: own_cpu,
         machine_busy_seconds: machine,
         cores,

@@ -140,9 +140,7 @@ impl Store {
             .bind(offset)
             .fetch_all(&self.pool)
             .await?;
-        rows.iter()
-            .map(|row| Ok(row.try_get("room")?))
-            .collect()
+        rows.iter().map(|row| Ok(row.try_get("room")?)).collect()
     }
 
     /// The room's highest offset so far (0 for an empty room): a page showing the room up to
