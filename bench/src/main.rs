@@ -4,15 +4,10 @@
 //!   loadgen --url http://127.0.0.1:3000 --pid $(pgrep -f target/release/server) \
 //!           --clients 1000 --senders 10 --rate 5 --duration 10
 
-mod client;
-mod payload;
-mod probe;
-mod report;
-mod run;
-
 use std::{path::PathBuf, time::Duration};
 
 use anyhow::Context;
+use bench::{probe, run};
 use clap::Parser;
 
 #[derive(Debug, Parser)]
