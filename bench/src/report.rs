@@ -3,9 +3,9 @@
 use std::fmt;
 
 use hdrhistogram::Histogram;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Report {
     pub label: String,
     pub clients: usize,
@@ -19,7 +19,7 @@ pub struct Report {
     pub warnings: Vec<Warning>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Connects {
     pub attempted: usize,
     pub connected: usize,
@@ -46,7 +46,7 @@ impl Connects {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Delivery {
     pub sent: u64,
     /// Every message to every connected client (the sender included: the seed's `io.emit`).
@@ -62,7 +62,7 @@ pub struct Delivery {
     pub per_second: f64,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Latency {
     pub p50_ms: f64,
     pub p95_ms: f64,
@@ -82,7 +82,7 @@ impl From<&Histogram<u64>> for Latency {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Cost {
     /// From the first send to the last delivery.
     pub window_seconds: f64,
@@ -100,7 +100,7 @@ pub struct Cost {
 }
 
 /// Something that makes a run's figures doubtful.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Warning(pub String);
 
 impl Warning {
