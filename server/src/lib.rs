@@ -39,6 +39,7 @@ pub async fn app(config: &Config) -> anyhow::Result<App> {
         limits: config.limits(),
         store,
         link: Default::default(),
+        presence: Default::default(),
     };
     Ok(match &config.redis_url {
         None => {

@@ -3,8 +3,8 @@
 mod support;
 
 use app::protocol::{
-    Handshake, HandshakeError, Presence, RoomSummary, UserEvent, PRESENCE, ROOMS, STOP_TYPING,
-    TYPING, USER_JOINED, USER_LEFT,
+    Handshake, HandshakeError, Presence, RoomSummary, UserEvent, PRESENCE, PRESENCE_NAMES, ROOMS,
+    STOP_TYPING, TYPING, USER_JOINED, USER_LEFT,
 };
 use rust_socketio::Payload;
 use support::{ChatClient, TestServer, Transport};
@@ -74,6 +74,48 @@ async fn bad_names_and_rooms_are_refused_at_the_handshake() {
     server.stop().await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_crowded_room_names_the_first_hundred_and_stops_announcing() {
+    let history = support::history();
+    let server = TestServer::start(&history).await;
+    let mut first = enter(&server, Transport::Websocket, "P000", "general").await;
+    let mut crowd = Vec::new();
+    for n in 1..=PRESENCE_NAMES {
+        crowd.push(
+            enter(
+                &server,
+                Transport::Websocket,
+                &format!("P{n:03}"),
+                "general",
+            )
+            .await,
+        );
+    }
+    // Arrivals are announced while the room has at most PRESENCE_NAMES people: to the first
+    // person, PRESENCE_NAMES - 1 of them; the one after is not.
+    for n in 1..PRESENCE_NAMES {
+        assert_eq!(
+            first.next_as::<UserEvent>(USER_JOINED).await.user,
+            format!("P{n:03}")
+        );
+    }
+    first.assert_no(USER_JOINED).await;
+
+    let mut newcomer = enter(&server, Transport::Websocket, "Zoe", "general").await;
+    let presence: Presence = newcomer.next_as(PRESENCE).await;
+    assert_eq!(presence.users.len(), PRESENCE_NAMES);
+    assert_eq!(presence.online, PRESENCE_NAMES + 2);
+    assert_eq!(
+        presence.users[0], "P000",
+        "the first names in reading order"
+    );
+
+    // Leaving a crowded room is not announced either.
+    crowd.pop().unwrap().socket.disconnect().await.unwrap();
+    first.assert_no(USER_LEFT).await;
+    server.stop().await;
+}
+
 #[tokio::test]
 async fn presence_counts_a_person_once_however_many_tabs() {
     let history = support::history();
@@ -83,7 +125,8 @@ async fn presence_counts_a_person_once_however_many_tabs() {
         beto.next_as::<Presence>(PRESENCE).await,
         Presence {
             room: "general".into(),
-            users: vec!["Beto".into()]
+            users: vec!["Beto".into()],
+            online: 1,
         }
     );
 

@@ -52,6 +52,8 @@ struct ChatState {
     notice: RwSignal<Option<String>>,
     name: RwSignal<String>,
     people: RwSignal<Vec<String>>,
+    /// People in a crowded room beyond those named in `people`.
+    unnamed: RwSignal<usize>,
     typing: RwSignal<Vec<String>>,
     rooms: RwSignal<Vec<RoomSummary>>,
 }
@@ -65,6 +67,7 @@ pub fn ChatRoom(room: String) -> impl IntoView {
         notice: RwSignal::new(None),
         name: RwSignal::new(DEFAULT_NAME.to_owned()),
         people: RwSignal::new(Vec::new()),
+        unnamed: RwSignal::new(0),
         typing: RwSignal::new(Vec::new()),
         rooms: RwSignal::new(Vec::new()),
     };
@@ -202,7 +205,7 @@ pub fn ChatRoom(room: String) -> impl IntoView {
             <details class="sidebar" open=move || sidebar_open.get()>
                 <summary class="sidebar__toggle">"Salas y personas"</summary>
                 <RoomList rooms=state.rooms current=room.clone() />
-                <People people=state.people />
+                <People people=state.people unnamed=state.unnamed />
             </details>
             <main class="chat">
                 <header class="chat__bar">
@@ -293,6 +296,9 @@ fn connect(
         });
     });
     socket.on(PRESENCE, move |presence: Presence| {
+        state
+            .unnamed
+            .set(presence.online.saturating_sub(presence.users.len()));
         state.people.set(presence.users)
     });
     // The server announces people, not tabs: each arrival is a new person, even with a name

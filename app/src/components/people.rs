@@ -2,13 +2,17 @@ use leptos::prelude::*;
 
 use super::message_list::name_hue;
 
-/// Who is in the room, each person once.
+/// Who is in the room, each person once: by name, and in a crowded room how many more.
 #[component]
-pub fn People(#[prop(into)] people: Signal<Vec<String>>) -> impl IntoView {
+pub fn People(
+    #[prop(into)] people: Signal<Vec<String>>,
+    #[prop(into)] unnamed: Signal<usize>,
+) -> impl IntoView {
+    let online = move || people.with(Vec::len) + unnamed.get();
     view! {
         <section class="people" aria-label="Personas en la sala">
             <h2 class="sidebar__heading">
-                "En línea " <span id="en-linea" class="people__count">{move || people.with(Vec::len)}</span>
+                "En línea " <span id="en-linea" class="people__count">{online}</span>
             </h2>
             <ul id="personas" class="people__list">
                 // Two people may share a name: each keeps a row.
@@ -27,6 +31,9 @@ pub fn People(#[prop(into)] people: Signal<Vec<String>>) -> impl IntoView {
                         }
                     }
                 />
+                <Show when=move || { unnamed.get() > 0 }>
+                    <li class="people__item people__more">{move || format!("y {} más", unnamed.get())}</li>
+                </Show>
             </ul>
         </section>
     }

@@ -126,12 +126,21 @@ pub struct UserEvent {
     pub room: String,
 }
 
-/// Everyone in a room right now, each once, sorted by name.
+/// Who is in a room right now, each once, sorted by name: everyone in a small room; in a crowded
+/// one the first `PRESENCE_NAMES`, with `online` counting them all.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Presence {
     pub room: String,
     pub users: Vec<String>,
+    /// How many people are here; absent (as from older servers): `users.len()`.
+    #[serde(default)]
+    pub online: usize,
 }
+
+/// Names a presence list holds at most; up to this many people, a room also announces every
+/// arrival and departure. Beyond it each would go to everyone, and a crowd arriving would cost
+/// the square of its size.
+pub const PRESENCE_NAMES: usize = 100;
 
 /// A room with someone in it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

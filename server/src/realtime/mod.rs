@@ -23,6 +23,7 @@ use tracing::info;
 use crate::store::Store;
 use cluster::{ClusterError, ClusterIo, Link};
 use in_order::InOrder;
+pub use presence::Presence;
 
 /// What a client may send.
 #[derive(Debug, Clone, Copy)]
@@ -39,6 +40,7 @@ pub struct Realtime {
     pub limits: Limits,
     pub store: Store,
     pub link: Link,
+    pub presence: Presence,
 }
 
 /// A node's Socket.IO server: alone, or one of a cluster over Redis.
@@ -121,13 +123,16 @@ async fn on_connect<A: Adapter>(socket: SocketRef<A>, State(realtime): State<Rea
             typing::relay(socket, identity, event)
         });
     }
-    socket.on(ROOMS, async |ack: AckSender<A>, io: SocketIo<A>| {
-        ack.send(&presence::rooms(&io).await).ok();
-    });
+    socket.on(
+        ROOMS,
+        async |ack: AckSender<A>, io: SocketIo<A>, State(realtime): State<Realtime>| {
+            ack.send(&*realtime.presence.rooms(&io).await).ok();
+        },
+    );
     socket.on_disconnect(on_disconnect);
 
     socket.join(identity.room.clone());
-    presence::arrive(&socket, &identity).await;
+    realtime.presence.arrive(&socket, &identity).await;
     if let Some(offset) = identity.offset {
         // Half the frame limit leaves room for the packet's framing and escaping.
         let max_event_bytes = realtime.limits.max_frame_bytes / 2;
@@ -142,8 +147,12 @@ async fn on_connect<A: Adapter>(socket: SocketRef<A>, State(realtime): State<Rea
     }
 }
 
-async fn on_disconnect<A: Adapter>(socket: SocketRef<A>, reason: DisconnectReason) {
+async fn on_disconnect<A: Adapter>(
+    socket: SocketRef<A>,
+    reason: DisconnectReason,
+    State(realtime): State<Realtime>,
+) {
     let identity = handshake::identity_of(&socket);
     info!(id = %socket.id, %reason, "user disconnected");
-    presence::depart(&socket, &identity).await;
+    realtime.presence.depart(&socket, &identity).await;
 }

@@ -6,14 +6,55 @@
 //! room hears "joined" at the first tab and "left" after the last. Two tabs arriving (or
 //! leaving) within the same instant on two nodes may both announce it: erring that way shows a
 //! notice twice at worst, where the other order of reads could miss one altogether.
+//!
+//! A crowded room (more than `PRESENCE_NAMES` people) announces nobody, and its list is read at
+//! most once a second per node: a crowd arriving costs a list per second, not a list (and a
+//! notice to everyone) per arrival. Its newcomers get a list up to a second old.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::{
+    collections::{BTreeMap, BTreeSet, HashMap},
+    sync::{Arc, Mutex},
+    time::{Duration, Instant},
+};
 
 use app::protocol::{
-    Identity, Presence as PresenceList, RoomSummary, UserEvent, PRESENCE, USER_JOINED, USER_LEFT,
+    Identity, Presence as PresenceList, RoomSummary, UserEvent, PRESENCE, PRESENCE_NAMES,
+    USER_JOINED, USER_LEFT,
 };
 use socketioxide::{adapter::Adapter, extract::SocketRef, operators::BroadcastOperators, SocketIo};
 use tracing::warn;
+
+/// How long a crowded room's list, or the list of a crowd's rooms, is reused.
+const REUSE_FOR: Duration = Duration::from_secs(1);
+
+/// The lists this node reuses.
+#[derive(Clone, Default)]
+pub struct Presence {
+    crowded: Arc<Mutex<HashMap<String, Read<People>>>>,
+    rooms: Arc<Mutex<Option<Read<Vec<RoomSummary>>>>>,
+}
+
+/// A list as read at a moment, reused while recent.
+struct Read<T> {
+    at: Instant,
+    list: Arc<T>,
+}
+
+impl<T> Read<T> {
+    fn now(list: Arc<T>) -> Self {
+        Self {
+            at: Instant::now(),
+            list,
+        }
+    }
+
+    fn recent(&self) -> Option<Arc<T>> {
+        (self.at.elapsed() < REUSE_FOR).then(|| self.list.clone())
+    }
+}
+
+/// The tags of a room's sockets.
+type People = BTreeSet<Tag>;
 
 /// Starts a tag. Room names and user names cannot contain it (both refuse control characters),
 /// so a tag is never mistaken for a room and splits back unambiguously.
@@ -54,49 +95,91 @@ impl Tag {
     }
 }
 
-/// Registers the socket's person in its room; tells the room if they just arrived and tells the
-/// socket who is there.
-pub async fn arrive<A: Adapter>(socket: &SocketRef<A>, identity: &Identity) {
-    let tag = Tag::of(socket, identity);
-    // Read before this socket's tag is in: whether anyone saw this person here decides "joined".
-    let here = tags(socket.within(identity.room.clone())).await;
-    socket.join(tag.room_name());
-    let first = !here.iter().any(|other| other.person == tag.person);
-    if first {
-        announce(socket, identity, USER_JOINED).await;
+impl Presence {
+    /// Registers the socket's person in its room; tells the room if they just arrived (and it is
+    /// not crowded) and tells the socket who is there.
+    pub async fn arrive<A: Adapter>(&self, socket: &SocketRef<A>, identity: &Identity) {
+        let tag = Tag::of(socket, identity);
+        // Read before this socket's tag is in: whether anyone saw this person here decides
+        // "joined".
+        let here = self.here(socket, &identity.room).await;
+        socket.join(tag.room_name());
+        let first = !here.iter().any(|other| other.person == tag.person);
+        let mut people = persons(&here);
+        if first {
+            people.insert(tag.person.clone(), tag.name.clone());
+            if people.len() <= PRESENCE_NAMES {
+                announce(socket, identity, USER_JOINED).await;
+            }
+        }
+        let online = people.len();
+        let mut users: Vec<String> = people.into_values().collect();
+        users.sort_by_key(|name| name.to_lowercase());
+        users.truncate(PRESENCE_NAMES);
+        let list = PresenceList {
+            room: identity.room.clone(),
+            users,
+            online,
+        };
+        socket.emit(PRESENCE, &list).ok();
     }
-    let list = PresenceList {
-        room: identity.room.clone(),
-        users: names(here.into_iter().chain([tag])),
-    };
-    socket.emit(PRESENCE, &list).ok();
-}
 
-/// Unregisters the socket; tells the room if it was the person's last tab.
-pub async fn depart<A: Adapter>(socket: &SocketRef<A>, identity: &Identity) {
-    let tag = Tag::of(socket, identity);
-    socket.leave(tag.room_name());
-    let here = tags(socket.broadcast().to(identity.room.clone())).await;
-    if !here.iter().any(|other| other.person == tag.person) {
-        announce(socket, identity, USER_LEFT).await;
+    /// Unregisters the socket; tells the room if it was the person's last tab (and the room is
+    /// not crowded).
+    pub async fn depart<A: Adapter>(&self, socket: &SocketRef<A>, identity: &Identity) {
+        let tag = Tag::of(socket, identity);
+        socket.leave(tag.room_name());
+        let here = self.here(socket, &identity.room).await;
+        let people = persons(&here);
+        if people.len() < PRESENCE_NAMES && !people.contains_key(&tag.person) {
+            announce(socket, identity, USER_LEFT).await;
+        }
     }
-}
 
-/// Every room with someone in it, busiest first, across the cluster.
-pub async fn rooms<A: Adapter>(io: &SocketIo<A>) -> Vec<RoomSummary> {
-    let mut people: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-    for tag in tags(io.broadcast()).await {
-        people.entry(tag.room).or_default().insert(tag.person);
+    /// Every room with someone in it, busiest first, across the cluster (at most a second old
+    /// once more than `PRESENCE_NAMES` people are online: reading it costs one entry per socket).
+    pub async fn rooms<A: Adapter>(&self, io: &SocketIo<A>) -> Arc<Vec<RoomSummary>> {
+        if let Some(rooms) = self.rooms.lock().unwrap().as_ref().and_then(Read::recent) {
+            return rooms;
+        }
+        let mut people: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+        for tag in tags(io.broadcast()).await {
+            people.entry(tag.room).or_default().insert(tag.person);
+        }
+        let mut summary: Vec<RoomSummary> = people
+            .into_iter()
+            .map(|(name, people)| RoomSummary {
+                name,
+                online: people.len(),
+            })
+            .collect();
+        summary.sort_by(|a, b| b.online.cmp(&a.online).then_with(|| a.name.cmp(&b.name)));
+        let summary = Arc::new(summary);
+        let online: usize = summary.iter().map(|room| room.online).sum();
+        *self.rooms.lock().unwrap() = (online > PRESENCE_NAMES).then(|| Read::now(summary.clone()));
+        summary
     }
-    let mut summary: Vec<RoomSummary> = people
-        .into_iter()
-        .map(|(name, people)| RoomSummary {
-            name,
-            online: people.len(),
-        })
-        .collect();
-    summary.sort_by(|a, b| b.online.cmp(&a.online).then_with(|| a.name.cmp(&b.name)));
-    summary
+
+    /// The tags of `room`'s other sockets: read afresh, unless the room was crowded a moment ago.
+    async fn here<A: Adapter>(&self, socket: &SocketRef<A>, room: &str) -> Arc<People> {
+        if let Some(people) = self
+            .crowded
+            .lock()
+            .unwrap()
+            .get(room)
+            .and_then(Read::recent)
+        {
+            return people;
+        }
+        let people = Arc::new(tags(socket.broadcast().to(room.to_owned())).await);
+        let mut crowded = self.crowded.lock().unwrap();
+        if persons(&people).len() > PRESENCE_NAMES {
+            crowded.insert(room.to_owned(), Read::now(people.clone()));
+        } else {
+            crowded.remove(room);
+        }
+        people
+    }
 }
 
 async fn announce<A: Adapter>(socket: &SocketRef<A>, identity: &Identity, event: &str) {
@@ -113,7 +196,7 @@ async fn announce<A: Adapter>(socket: &SocketRef<A>, identity: &Identity, event:
 
 /// The tags of the sockets `selected`, across the cluster; this node's alone if the other nodes
 /// cannot be asked (Redis away).
-async fn tags<A: Adapter>(selected: BroadcastOperators<A>) -> BTreeSet<Tag> {
+async fn tags<A: Adapter>(selected: BroadcastOperators<A>) -> People {
     let rooms = match selected.clone().rooms().await {
         Ok(rooms) => rooms,
         Err(error) => {
@@ -124,13 +207,12 @@ async fn tags<A: Adapter>(selected: BroadcastOperators<A>) -> BTreeSet<Tag> {
     rooms.iter().filter_map(|room| Tag::parse(room)).collect()
 }
 
-/// Each person's name once, sorted as people read them.
-fn names(tags: impl IntoIterator<Item = Tag>) -> Vec<String> {
-    let by_person: BTreeMap<String, String> =
-        tags.into_iter().map(|tag| (tag.person, tag.name)).collect();
-    let mut names: Vec<String> = by_person.into_values().collect();
-    names.sort_by_key(|name| name.to_lowercase());
-    names
+/// Each person once, with their name.
+fn persons(people: &People) -> BTreeMap<String, String> {
+    people
+        .iter()
+        .map(|tag| (tag.person.clone(), tag.name.clone()))
+        .collect()
 }
 
 #[cfg(test)]
@@ -149,13 +231,15 @@ mod tests {
     }
 
     #[test]
-    fn a_person_with_two_tabs_is_named_once() {
+    fn a_person_with_two_tabs_counts_once() {
         let tag = |person: &str, name: &str| Tag {
             room: "general".into(),
             person: person.into(),
             name: name.into(),
         };
-        let names = names([tag("u-2", "bea"), tag("u-1", "Ana"), tag("u-2", "bea")]);
-        assert_eq!(names, ["Ana", "bea"]);
+        let people = People::from([tag("u-2", "bea"), tag("u-1", "Ana"), tag("u-2", "bea")]);
+        let persons = persons(&people);
+        assert_eq!(persons.len(), 2);
+        assert_eq!(persons["u-1"], "Ana");
     }
 }
