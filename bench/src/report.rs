@@ -8,6 +8,8 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Report {
     pub label: String,
+    /// Clients the server disconnected during the run (after they had connected).
+    pub dropped: usize,
     pub clients: usize,
     pub senders: usize,
     pub rate: f64,
@@ -150,6 +152,13 @@ impl fmt::Display for Report {
         )?;
         for failure in &c.failures {
             writeln!(f, "          failure: {failure}")?;
+        }
+        if self.dropped > 0 {
+            writeln!(
+                f,
+                "          {} dropped by the server after connecting",
+                self.dropped
+            )?;
         }
         writeln!(
             f,

@@ -12,11 +12,11 @@ use std::{
 
 use futures_util::{stream, StreamExt};
 use hdrhistogram::Histogram;
-use tokio::task::{spawn_local, JoinHandle};
+use tokio::{sync::watch, task::spawn_local};
 use tokio_tungstenite::tungstenite::Message;
 
 use crate::{
-    client::{classify, Client, ClientError, Incoming},
+    client::{classify, Client, Incoming},
     payload::Payload,
     probe::{self, Processes},
     report::{Connects, Cost, Delivery, Latency, Report, Warning},
@@ -123,14 +123,39 @@ impl Tally {
 pub async fn run(plan: Plan) -> anyhow::Result<Report> {
     let started = Instant::now();
     let rss_before = plan.server.rss_bytes()?;
+    let tally = Rc::new(RefCell::new(Tally::new(
+        plan.clients,
+        plan.senders,
+        started,
+    )));
+    let sent = Rc::new(RefCell::new(0u64));
+    let dropped = Rc::new(RefCell::new(0usize));
+    // When the senders may send, and until when: set once everyone is connected.
+    let (go, window) = watch::channel(None::<(Instant, Instant)>);
+    let every = Duration::from_secs_f64(1.0 / plan.rate.max(f64::MIN_POSITIVE));
 
-    let (clients, connects) = connect_all(&plan).await;
+    // Each client lives from its connection on (answering pings: a client that sat waiting
+    // for the others would be dropped by the server's heartbeat).
+    let (tasks, connects) = connect_all(&plan, |index, client| {
+        let sending = (index < plan.senders && plan.rate > 0.0).then(|| Sending {
+            sender: index as u32,
+            every,
+            window: window.clone(),
+            payload_bytes: plan.payload_bytes,
+            sent: sent.clone(),
+        });
+        let (tally, dropped) = (tally.clone(), dropped.clone());
+        spawn_local(async move {
+            if !chat(client, index, sending, tally, started).await {
+                *dropped.borrow_mut() += 1;
+            }
+        })
+    })
+    .await;
+    let connected = tasks.len();
     tokio::time::sleep(plan.settle).await;
     let rss_connected = plan.server.rss_bytes()?;
-    let connected = clients.len();
 
-    let tally = Rc::new(RefCell::new(Tally::new(connected, plan.senders, started)));
-    let sent = Rc::new(RefCell::new(0u64));
     let (server_cpu_start, own_cpu_start) = (
         plan.server.cpu_seconds()?,
         probe::cpu_seconds(std::process::id())?,
@@ -138,21 +163,7 @@ pub async fn run(plan: Plan) -> anyhow::Result<Report> {
     let (machine_start, cores) = probe::machine_busy_seconds()?;
     let window_start = Instant::now();
     let sending_until = window_start + plan.duration;
-
-    let tasks: Vec<JoinHandle<()>> = clients
-        .into_iter()
-        .enumerate()
-        .map(|(index, client)| {
-            let sends = (index < plan.senders && plan.rate > 0.0).then(|| Sending {
-                sender: index as u32,
-                every: Duration::from_secs_f64(1.0 / plan.rate),
-                until: sending_until,
-                payload_bytes: plan.payload_bytes,
-                sent: sent.clone(),
-            });
-            spawn_local(chat(client, index, sends, tally.clone(), started))
-        })
-        .collect();
+    go.send_replace(Some((window_start, sending_until)));
 
     // Wait for the sending window, then for stragglers: until everything expected arrived, or
     // nothing arrived for a while, or the drain time is up.
@@ -184,6 +195,7 @@ pub async fn run(plan: Plan) -> anyhow::Result<Report> {
     let tally = tally.borrow();
     let sent = *sent.borrow();
     let expected = sent * connected as u64;
+    let dropped = *dropped.borrow();
     let unique = tally.unique();
     let seconds = window.as_secs_f64();
     let delivery = Delivery {
@@ -213,6 +225,7 @@ pub async fn run(plan: Plan) -> anyhow::Result<Report> {
     };
     let warnings = Warning::check(&cost);
     Ok(Report {
+        dropped,
         label: plan.label,
         clients: plan.clients,
         senders: plan.senders,
@@ -226,8 +239,12 @@ pub async fn run(plan: Plan) -> anyhow::Result<Report> {
     })
 }
 
-/// Connects `plan.clients` clients, `connect_concurrency` at a time; returns those that made it.
-async fn connect_all(plan: &Plan) -> (Vec<Client>, Connects) {
+/// Connects `plan.clients` clients, `connect_concurrency` at a time, handing each to `start`
+/// (with its index) as soon as it is in; returns what `start` made of those that made it.
+async fn connect_all<T>(
+    plan: &Plan,
+    mut start: impl FnMut(usize, Client) -> T,
+) -> (Vec<T>, Connects) {
     let mut times = Histogram::<u64>::new_with_bounds(1, 120_000_000, 3).expect("static bounds");
     let mut failures = Vec::new();
     let attempts = (0..plan.clients).map(|index| {
@@ -239,43 +256,39 @@ async fn connect_all(plan: &Plan) -> (Vec<Client>, Connects) {
             (index, begun.elapsed(), result)
         }
     });
-    let mut results: Vec<(usize, Duration, Result<Client, ClientError>)> = stream::iter(attempts)
-        .buffer_unordered(plan.connect_concurrency)
-        .collect()
-        .await;
-    // Senders are the first clients by index: keep the connection order stable.
-    results.sort_by_key(|(index, _, _)| *index);
-    let mut clients = Vec::with_capacity(plan.clients);
-    for (_, took, result) in results {
+    let mut results = stream::iter(attempts).buffer_unordered(plan.connect_concurrency);
+    let mut started = Vec::with_capacity(plan.clients);
+    while let Some((index, took, result)) = results.next().await {
         match result {
             Ok(client) => {
                 times.saturating_record(took.as_micros().max(1) as u64);
-                clients.push(client);
+                started.push(start(index, client));
             }
             Err(error) => failures.push(error.to_string()),
         }
     }
     let connects = Connects::new(plan.clients, &times, failures);
-    (clients, connects)
+    (started, connects)
 }
 
 struct Sending {
     sender: u32,
     every: Duration,
-    until: Instant,
+    /// The sending window, once it is open.
+    window: watch::Receiver<Option<(Instant, Instant)>>,
     payload_bytes: usize,
     sent: Rc<RefCell<u64>>,
 }
 
-/// One client's life in the messaging window: answer pings, count deliveries, and send if it is
-/// a sender.
+/// One client's life: answer pings, count deliveries, and send in the window if it is a sender.
+/// Returns false if the server closed the connection (aborted at the end of the run otherwise).
 async fn chat(
     mut client: Client,
     receiver: usize,
-    sending: Option<Sending>,
+    mut sending: Option<Sending>,
     tally: Rc<RefCell<Tally>>,
     started: Instant,
-) {
+) -> bool {
     let mut ticks = tokio::time::interval(
         sending
             .as_ref()
@@ -283,29 +296,41 @@ async fn chat(
     );
     // A late tick is sent at once: the offered rate holds even when the thread falls behind.
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
-    let mut sending_done = sending.is_none();
+    let mut until = None;
     let mut seq = 0u32;
     loop {
+        let waiting = sending.is_some() && until.is_none();
+        let window_opens = async {
+            match sending.as_mut() {
+                Some(sending) => sending
+                    .window
+                    .wait_for(Option::is_some)
+                    .await
+                    .ok()
+                    .and_then(|w| *w),
+                None => None,
+            }
+        };
         tokio::select! {
+            Some((_, end)) = window_opens, if waiting => {
+                until = Some(end);
+                ticks.reset_immediately();
+            }
             frame = client.stream.next() => match frame {
                 Some(Ok(Message::Text(text))) => match classify(text.as_str()) {
                     Incoming::Message(text) => tally.borrow_mut().record(receiver, text, started),
                     Incoming::Ping => {
                         if client.pong().await.is_err() {
-                            return;
+                            return false;
                         }
                     }
                     Incoming::Other => {}
                 },
                 Some(Ok(_)) => {}
-                Some(Err(_)) | None => return,
+                Some(Err(_)) | None => return false,
             },
-            _ = ticks.tick(), if !sending_done => {
+            _ = ticks.tick(), if until.is_some_and(|end| Instant::now() < end) => {
                 let sending = sending.as_ref().expect("only senders tick");
-                if Instant::now() >= sending.until {
-                    sending_done = true;
-                    continue;
-                }
                 let text = Payload {
                     sender: sending.sender,
                     seq,
@@ -313,7 +338,7 @@ async fn chat(
                 }
                 .render(sending.payload_bytes);
                 if client.send(&text).await.is_err() {
-                    return;
+                    return false;
                 }
                 seq += 1;
                 *sending.sent.borrow_mut() += 1;

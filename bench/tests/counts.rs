@@ -55,6 +55,7 @@ fn every_message_reaches_every_client_once_and_is_counted_once() {
         .unwrap();
 
     assert_eq!(report.connects.connected, 30, "{:?}", report.connects);
+    assert_eq!(report.dropped, 0);
     let delivery = &report.delivery;
     assert!(
         delivery.sent >= 3 * 15,

@@ -65,7 +65,7 @@ const BROADCAST: &[Measure] = &[
 
 const IDLE: &[Measure] = &[
     Measure {
-        name: "connected / failed",
+        name: "connected / failed / dropped",
         unit: "",
         of: |r| Some(r.connects.connected as f64),
     },
@@ -134,7 +134,10 @@ fn table(pairs: &BTreeMap<String, Pair>) -> String {
             let (ours, node) = ((measure.of)(&pair.rust), (measure.of)(&pair.node));
             let shown = |value: Option<f64>, report: &Report| match value {
                 Some(_) if measure.name.starts_with("connected") => {
-                    format!("{} / {}", report.connects.connected, report.connects.failed)
+                    format!(
+                        "{} / {} / {}",
+                        report.connects.connected, report.connects.failed, report.dropped
+                    )
                 }
                 Some(value) => format!("{} {}", figure(value), measure.unit),
                 None => "—".into(),
