@@ -30,8 +30,38 @@ const REUSE_FOR: Duration = Duration::from_secs(1);
 /// The lists this node reuses.
 #[derive(Clone, Default)]
 pub struct Presence {
-    crowded: Arc<Mutex<HashMap<String, Read<People>>>>,
+    crowded: Arc<Mutex<HashMap<String, Read<Here>>>>,
     rooms: Arc<Mutex<Option<Read<Vec<RoomSummary>>>>>,
+}
+
+/// A room's people as read from the adapter, prepared once per read: arrivals and departures in
+/// a crowd use it without walking it.
+struct Here {
+    /// Each person once, with their name.
+    persons: BTreeMap<String, String>,
+    /// The first names in reading order, as many as a presence list holds.
+    first_names: Vec<String>,
+}
+
+impl Here {
+    fn new(people: People) -> Self {
+        let persons: BTreeMap<String, String> = people
+            .into_iter()
+            .map(|tag| (tag.person, tag.name))
+            .collect();
+        let mut names: Vec<&String> = persons.values().collect();
+        let first = PRESENCE_NAMES.min(names.len());
+        if first < names.len() {
+            names.select_nth_unstable_by_key(first, |name| name.to_lowercase());
+        }
+        let mut first_names: Vec<String> =
+            names[..first].iter().map(|&name| name.clone()).collect();
+        first_names.sort_by_key(|name| name.to_lowercase());
+        Self {
+            persons,
+            first_names,
+        }
+    }
 }
 
 /// A list as read at a moment, reused while recent.
@@ -104,18 +134,17 @@ impl Presence {
         // "joined".
         let here = self.here(socket, &identity.room).await;
         socket.join(tag.room_name());
-        let first = !here.iter().any(|other| other.person == tag.person);
-        let mut people = persons(&here);
+        let first = !here.persons.contains_key(&tag.person);
+        let online = here.persons.len() + usize::from(first);
+        let mut users = here.first_names.clone();
         if first {
-            people.insert(tag.person.clone(), tag.name.clone());
-            if people.len() <= PRESENCE_NAMES {
+            if online <= PRESENCE_NAMES {
                 announce(socket, identity, USER_JOINED).await;
             }
+            users.push(tag.name);
+            users.sort_by_key(|name| name.to_lowercase());
+            users.truncate(PRESENCE_NAMES);
         }
-        let online = people.len();
-        let mut users: Vec<String> = people.into_values().collect();
-        users.sort_by_key(|name| name.to_lowercase());
-        users.truncate(PRESENCE_NAMES);
         let list = PresenceList {
             room: identity.room.clone(),
             users,
@@ -130,8 +159,7 @@ impl Presence {
         let tag = Tag::of(socket, identity);
         socket.leave(tag.room_name());
         let here = self.here(socket, &identity.room).await;
-        let people = persons(&here);
-        if people.len() < PRESENCE_NAMES && !people.contains_key(&tag.person) {
+        if here.persons.len() < PRESENCE_NAMES && !here.persons.contains_key(&tag.person) {
             announce(socket, identity, USER_LEFT).await;
         }
     }
@@ -160,25 +188,28 @@ impl Presence {
         summary
     }
 
-    /// The tags of `room`'s other sockets: read afresh, unless the room was crowded a moment ago.
-    async fn here<A: Adapter>(&self, socket: &SocketRef<A>, room: &str) -> Arc<People> {
-        if let Some(people) = self
+    /// The people of `room`'s other sockets: read afresh, unless the room was crowded a moment
+    /// ago.
+    async fn here<A: Adapter>(&self, socket: &SocketRef<A>, room: &str) -> Arc<Here> {
+        let reused = self
             .crowded
             .lock()
             .unwrap()
             .get(room)
-            .and_then(Read::recent)
-        {
-            return people;
+            .and_then(Read::recent);
+        if let Some(here) = reused {
+            return here;
         }
-        let people = Arc::new(tags(socket.broadcast().to(room.to_owned())).await);
+        let here = Arc::new(Here::new(
+            tags(socket.broadcast().to(room.to_owned())).await,
+        ));
         let mut crowded = self.crowded.lock().unwrap();
-        if persons(&people).len() > PRESENCE_NAMES {
-            crowded.insert(room.to_owned(), Read::now(people.clone()));
+        if here.persons.len() > PRESENCE_NAMES {
+            crowded.insert(room.to_owned(), Read::now(here.clone()));
         } else {
             crowded.remove(room);
         }
-        people
+        here
     }
 }
 
@@ -207,14 +238,6 @@ async fn tags<A: Adapter>(selected: BroadcastOperators<A>) -> People {
     rooms.iter().filter_map(|room| Tag::parse(room)).collect()
 }
 
-/// Each person once, with their name.
-fn persons(people: &People) -> BTreeMap<String, String> {
-    people
-        .iter()
-        .map(|tag| (tag.person.clone(), tag.name.clone()))
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -230,16 +253,33 @@ mod tests {
         assert_eq!(Tag::parse("general"), None);
     }
 
-    #[test]
-    fn a_person_with_two_tabs_counts_once() {
-        let tag = |person: &str, name: &str| Tag {
+    fn tag(person: &str, name: &str) -> Tag {
+        Tag {
             room: "general".into(),
             person: person.into(),
             name: name.into(),
-        };
-        let people = People::from([tag("u-2", "bea"), tag("u-1", "Ana"), tag("u-2", "bea")]);
-        let persons = persons(&people);
-        assert_eq!(persons.len(), 2);
-        assert_eq!(persons["u-1"], "Ana");
+        }
+    }
+
+    #[test]
+    fn a_person_with_two_tabs_counts_once() {
+        let here = Here::new(People::from([
+            tag("u-2", "bea"),
+            tag("u-1", "Ana"),
+            tag("u-2", "bea"),
+        ]));
+        assert_eq!(here.persons.len(), 2);
+        assert_eq!(here.first_names, ["Ana", "bea"]);
+    }
+
+    #[test]
+    fn a_crowd_is_named_up_to_the_list_size_in_reading_order() {
+        let crowd = (0..PRESENCE_NAMES + 50)
+            .rev()
+            .map(|n| tag(&format!("u{n}"), &format!("p{n:04}")));
+        let here = Here::new(crowd.collect());
+        assert_eq!(here.persons.len(), PRESENCE_NAMES + 50);
+        let expected: Vec<String> = (0..PRESENCE_NAMES).map(|n| format!("p{n:04}")).collect();
+        assert_eq!(here.first_names, expected);
     }
 }
