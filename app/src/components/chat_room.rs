@@ -10,8 +10,8 @@ use crate::connection::ConnectionState;
 use crate::me;
 use crate::protocol::{
     check_name, Ack, ChatMessage, Handshake, MessageMeta, Presence, RoomSummary, SendMeta,
-    UserEvent, DEFAULT_NAME, HISTORY, HISTORY_PAGE, NEW_MESSAGE, PRESENCE, ROOMS, STOP_TYPING,
-    TYPING, USER_JOINED, USER_LEFT,
+    UserEvent, DEFAULT_NAME, HISTORY, HISTORY_PAGE, NEW_MESSAGE, PRESENCE, PRESENCE_NAMES, ROOMS,
+    STOP_TYPING, TYPING, USER_JOINED, USER_LEFT,
 };
 use crate::server_fns::load_history;
 use crate::socket::Socket;
@@ -243,6 +243,7 @@ fn connect(
     let timeline = state.timeline;
     let name = state.name;
     let (me_live, me_replayed) = (user_id.clone(), user_id.clone());
+    let room_for_count = room.clone();
     let socket = Socket::connect(move || Handshake {
         name: Some(name.get_untracked()),
         user_id: Some(user_id.clone()),
@@ -251,10 +252,18 @@ fn connect(
     })?;
 
     let rooms_socket = socket.clone();
+    let this_room = room_for_count;
     let refresh_rooms = move || {
-        let socket = rooms_socket.clone();
+        let (socket, room_name) = (rooms_socket.clone(), this_room.clone());
         spawn_local(async move {
             if let Ok(rooms) = socket.request::<_, Vec<RoomSummary>>(ROOMS, &()).await {
+                // A crowded room announces nobody: its count is kept current from here.
+                let named = state.people.with(Vec::len);
+                if let Some(here) = rooms.iter().find(|summary| summary.name == room_name) {
+                    if named >= PRESENCE_NAMES {
+                        state.unnamed.set(here.online.saturating_sub(named));
+                    }
+                }
                 state.rooms.set(rooms);
             }
         });
