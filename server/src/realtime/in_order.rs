@@ -4,9 +4,13 @@
 //! concurrently and reach the others swapped. A chat must keep each sender's order. The
 //! synchronous `call` below runs in arrival order for a given socket (it is invoked from the
 //! socket's packet loop), so it only queues the event; one task per socket then handles the queue
-//! one event at a time.
+//! one event at a time. That task and its queue are made at the socket's first event: most
+//! connections of a large room only listen, and each would otherwise hold them (≈ 4 KiB).
 
-use std::{future::Future, sync::Arc};
+use std::{
+    future::Future,
+    sync::{Arc, Mutex, OnceLock},
+};
 
 use serde::de::DeserializeOwned;
 use socketioxide::{
@@ -59,9 +63,13 @@ pub type OnOverflow<A> = fn(Event<A>);
 /// A socketioxide message handler that runs `handler` for one socket's events strictly in the
 /// order they arrived. Create one per socket, in the connect handler.
 pub struct InOrder<A: Adapter> {
-    queue: mpsc::Sender<Event<A>>,
+    queue: OnceLock<mpsc::Sender<Event<A>>>,
+    start: Mutex<Option<Start<A>>>,
     on_overflow: OnOverflow<A>,
 }
+
+/// Makes the queue and spawns its worker.
+type Start<A> = Box<dyn FnOnce() -> mpsc::Sender<Event<A>> + Send>;
 
 impl<A: Adapter> InOrder<A> {
     pub fn new<F, Fut>(handler: F, on_overflow: OnOverflow<A>) -> Self
@@ -69,15 +77,30 @@ impl<A: Adapter> InOrder<A> {
         F: Fn(Event<A>) -> Fut + Send + 'static,
         Fut: Future<Output = ()> + Send,
     {
-        let (queue, mut events) = mpsc::channel::<Event<A>>(QUEUE_DEPTH);
-        // The worker ends when the socket (which owns `queue` through its handler) is gone. It
-        // holds no socket of its own between events, so it does not keep the socket alive.
-        tokio::spawn(async move {
-            while let Some(event) = events.recv().await {
-                handler(event).await;
-            }
+        let start: Start<A> = Box::new(move || {
+            let (queue, mut events) = mpsc::channel::<Event<A>>(QUEUE_DEPTH);
+            // The worker ends when the socket (which owns `queue` through its handler) is gone.
+            // It holds no socket of its own between events, so it does not keep the socket
+            // alive.
+            tokio::spawn(async move {
+                while let Some(event) = events.recv().await {
+                    handler(event).await;
+                }
+            });
+            queue
         });
-        Self { queue, on_overflow }
+        Self {
+            queue: OnceLock::new(),
+            start: Mutex::new(Some(start)),
+            on_overflow,
+        }
+    }
+
+    fn queue(&self) -> &mpsc::Sender<Event<A>> {
+        self.queue.get_or_init(|| {
+            let start = self.start.lock().unwrap().take();
+            start.expect("the queue is made once")()
+        })
     }
 }
 
@@ -91,7 +114,7 @@ impl<A: Adapter> MessageHandler<A, InOrderMarker> for InOrder<A> {
             data,
             ack_id,
         };
-        if let Err(mpsc::error::TrySendError::Full(event)) = self.queue.try_send(event) {
+        if let Err(mpsc::error::TrySendError::Full(event)) = self.queue().try_send(event) {
             (self.on_overflow)(event);
         }
     }
