@@ -243,7 +243,7 @@ fn connect(
     let timeline = state.timeline;
     let name = state.name;
     let (me_live, me_replayed) = (user_id.clone(), user_id.clone());
-    let room_for_count = room.clone();
+    let this_room = room.clone();
     let socket = Socket::connect(move || Handshake {
         name: Some(name.get_untracked()),
         user_id: Some(user_id.clone()),
@@ -252,7 +252,6 @@ fn connect(
     })?;
 
     let rooms_socket = socket.clone();
-    let this_room = room_for_count;
     let refresh_rooms = move || {
         let (socket, room_name) = (rooms_socket.clone(), this_room.clone());
         spawn_local(async move {

@@ -105,18 +105,11 @@ impl Store {
         match &self.database {
             Database::Sqlite(turns) => {
                 let _turn = turns.take(message.room).await;
-                let stored = insert(&mut *self.pool.acquire().await?, message).await?;
-                if let Stored::New(new) = &stored {
-                    relay(new).await;
-                }
-                Ok(stored)
+                insert_and_relay(&mut *self.pool.acquire().await?, message, relay).await
             }
             Database::Postgres => {
                 let mut turn = SharedTurn::take(&self.pool, message.room).await?;
-                let stored = insert(turn.connection(), message).await?;
-                if let Stored::New(new) = &stored {
-                    relay(new).await;
-                }
+                let stored = insert_and_relay(turn.connection(), message, relay).await?;
                 turn.release().await;
                 Ok(stored)
             }
@@ -189,6 +182,19 @@ impl Store {
         .await?;
         rows.iter().rev().map(from_row).collect()
     }
+}
+
+/// Stores `message` and relays it if it is new; the caller holds the room's turn.
+async fn insert_and_relay(
+    connection: &mut AnyConnection,
+    message: NewMessage<'_>,
+    relay: impl AsyncFnOnce(&ChatMessage),
+) -> Result<Stored, StoreError> {
+    let stored = insert(connection, message).await?;
+    if let Stored::New(new) = &stored {
+        relay(new).await;
+    }
+    Ok(stored)
 }
 
 async fn insert(
