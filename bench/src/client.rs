@@ -1,16 +1,16 @@
-//! Just enough of Engine.IO v4 / Socket.IO v5 over a websocket to chat, at a few kilobytes per
-//! connection: a full client (rust_socketio) costs threads and buffers that 20,000 connections
-//! from one core cannot afford. Packets, as the protocol specs define them:
-//! `0{…}` open, `2`/`3` ping/pong, `40{auth}` connect to `/`, `40{"sid"…}` connected,
-//! `44{…}` refused, `42[event, args…]` an event.
+//! Just enough of Engine.IO v4 / Socket.IO v5 to chat, over a websocket or HTTP long-polling,
+//! at a few kilobytes per connection: a full client (rust_socketio) costs threads and buffers
+//! that 20,000 connections from one core cannot afford. Packets, as the protocol specs define
+//! them: `0{…}` open, `2`/`3` ping/pong, `40{auth}` connect to `/`, `40{"sid"…}` connected,
+//! `44{…}` refused, `42[event, args…]` an event; a polling body joins packets with `\x1e`.
 
 use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
-use tokio::net::TcpStream;
+use tokio::{net::TcpStream, sync::mpsc, task::JoinHandle};
 use tokio_tungstenite::{
     connect_async_with_config,
-    tungstenite::{protocol::WebSocketConfig, Message},
+    tungstenite::{protocol::WebSocketConfig, Message, Utf8Bytes},
     MaybeTlsStream, WebSocketStream,
 };
 
@@ -19,10 +19,24 @@ pub type Stream = WebSocketStream<MaybeTlsStream<TcpStream>>;
 /// The event a chat message travels as, both ways (the seed's name).
 pub const NEW_MESSAGE: &str = "nuevo mensaje";
 
+/// What separates packets in a polling body.
+const SEPARATOR: char = '\x1e';
+
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Transport {
+    Websocket,
+    Polling,
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum ClientError {
     #[error("websocket: {0}")]
     Websocket(#[from] tokio_tungstenite::tungstenite::Error),
+    #[error("polling: {0}")]
+    Polling(#[from] reqwest::Error),
     #[error("the server closed the connection during the handshake")]
     Closed,
     #[error("unexpected packet during the handshake: {0:?}")]
@@ -33,12 +47,49 @@ pub enum ClientError {
     Timeout(Duration),
 }
 
-/// A connected Socket.IO client on the main namespace.
-pub struct Client {
-    pub stream: Stream,
+/// How clients reach the server.
+#[derive(Clone)]
+pub struct Connector {
+    pub transport: Transport,
+    /// Shared by every polling client: its pool holds each client's long poll and its posts.
+    http: reqwest::Client,
 }
 
-/// What a received text frame was.
+impl Connector {
+    pub fn new(transport: Transport) -> Self {
+        Self {
+            transport,
+            http: reqwest::Client::new(),
+        }
+    }
+
+    /// Opens `base` (`http://host:port`) and joins the main namespace with `auth` (a JSON
+    /// object, or empty for none).
+    pub async fn connect(
+        &self,
+        base: &str,
+        auth: &str,
+        timeout: Duration,
+    ) -> Result<Client, ClientError> {
+        let handshake = async {
+            match self.transport {
+                Transport::Websocket => websocket(base, auth).await,
+                Transport::Polling => Polling::handshake(self.http.clone(), base, auth).await,
+            }
+        };
+        tokio::time::timeout(timeout, handshake)
+            .await
+            .map_err(|_| ClientError::Timeout(timeout))?
+    }
+}
+
+/// A connected Socket.IO client on the main namespace.
+pub enum Client {
+    Websocket(Stream),
+    Polling(Polling),
+}
+
+/// What a received packet was.
 pub enum Incoming<'a> {
     Ping,
     /// The text of a `"nuevo mensaje"` event.
@@ -47,57 +98,172 @@ pub enum Incoming<'a> {
 }
 
 impl Client {
-    /// Opens `base` (`http://host:port`) over websocket and joins the main namespace with
-    /// `auth` (a JSON object, or empty for none).
-    pub async fn connect(base: &str, auth: &str, timeout: Duration) -> Result<Self, ClientError> {
-        tokio::time::timeout(timeout, Self::handshake(base, auth))
-            .await
-            .map_err(|_| ClientError::Timeout(timeout))?
-    }
-
-    async fn handshake(base: &str, auth: &str) -> Result<Self, ClientError> {
-        let url = format!(
-            "{}/socket.io/?EIO=4&transport=websocket",
-            base.replacen("http", "ws", 1)
-        );
-        // Small buffers: most connections are idle, and every byte counts 20,000 times.
-        let config = WebSocketConfig::default()
-            .write_buffer_size(0)
-            .max_message_size(Some(1 << 20));
-        let (mut stream, _) = connect_async_with_config(url, Some(config), true).await?;
-        let open = next_text(&mut stream).await?;
-        if !open.starts_with('0') {
-            return Err(ClientError::Unexpected(open));
-        }
-        stream.send(Message::text(format!("40{auth}"))).await?;
-        loop {
-            let packet = next_text(&mut stream).await?;
-            if packet.starts_with("40") {
-                return Ok(Self { stream });
-            }
-            if let Some(error) = packet.strip_prefix("44") {
-                return Err(ClientError::Refused(error.to_owned()));
-            }
-            // Anything else (an early event) before the namespace answer is not expected.
-            if !packet.starts_with('2') {
-                return Err(ClientError::Unexpected(packet));
-            }
-            stream.send(Message::text("3")).await?;
+    /// The next packet from the server; `None` once the connection is gone. Cancel-safe: a
+    /// polling client's long poll runs in a task of its own.
+    pub async fn next_packet(&mut self) -> Option<Utf8Bytes> {
+        match self {
+            Client::Websocket(stream) => loop {
+                match stream.next().await? {
+                    Ok(Message::Text(text)) => return Some(text),
+                    Ok(Message::Close(_)) | Err(_) => return None,
+                    Ok(_) => continue,
+                }
+            },
+            Client::Polling(polling) => polling.incoming.recv().await,
         }
     }
 
     /// Sends a chat message whose text is `text` (JSON-safe: no quotes, backslashes or control
     /// characters), without asking for an acknowledgement, as the seed's page does.
     pub async fn send(&mut self, text: &str) -> Result<(), ClientError> {
-        let packet = format!("42[\"{NEW_MESSAGE}\",\"{text}\"]");
-        self.stream.send(Message::text(packet)).await?;
-        Ok(())
+        self.send_packet(format!("42[\"{NEW_MESSAGE}\",\"{text}\"]"))
+            .await
     }
 
     pub async fn pong(&mut self) -> Result<(), ClientError> {
-        self.stream.send(Message::text("3")).await?;
+        self.send_packet("3".to_owned()).await
+    }
+
+    async fn send_packet(&mut self, packet: String) -> Result<(), ClientError> {
+        match self {
+            Client::Websocket(stream) => stream.send(Message::text(packet)).await?,
+            Client::Polling(polling) => polling.post(packet).await?,
+        }
         Ok(())
     }
+}
+
+async fn websocket(base: &str, auth: &str) -> Result<Client, ClientError> {
+    let url = format!(
+        "{}/socket.io/?EIO=4&transport=websocket",
+        base.replacen("http", "ws", 1)
+    );
+    // Small buffers: most connections are idle, and every byte counts 20,000 times.
+    let config = WebSocketConfig::default()
+        .write_buffer_size(0)
+        .max_message_size(Some(1 << 20));
+    let (mut stream, _) = connect_async_with_config(url, Some(config), true).await?;
+    let open = next_text(&mut stream).await?;
+    if !open.starts_with('0') {
+        return Err(ClientError::Unexpected(open));
+    }
+    stream.send(Message::text(format!("40{auth}"))).await?;
+    loop {
+        let packet = next_text(&mut stream).await?;
+        if connected(&packet)? {
+            return Ok(Client::Websocket(stream));
+        }
+        stream.send(Message::text("3")).await?;
+    }
+}
+
+/// Whether `packet`, received while waiting for the namespace's answer, is it; an error if the
+/// server refused or sent something else than a ping.
+fn connected(packet: &str) -> Result<bool, ClientError> {
+    if packet.starts_with("40") {
+        return Ok(true);
+    }
+    if let Some(error) = packet.strip_prefix("44") {
+        return Err(ClientError::Refused(error.to_owned()));
+    }
+    if packet.starts_with('2') {
+        return Ok(false);
+    }
+    Err(ClientError::Unexpected(packet.to_owned()))
+}
+
+/// A long-polling session: one request always waiting for the server's packets (in its own
+/// task, so that a caller giving up on a read never drops a response half taken), and posts
+/// one at a time, as engine.io requires.
+pub struct Polling {
+    http: reqwest::Client,
+    /// The session's URL (with its `sid`).
+    url: String,
+    incoming: mpsc::UnboundedReceiver<Utf8Bytes>,
+    poll: JoinHandle<()>,
+}
+
+impl Polling {
+    async fn handshake(
+        http: reqwest::Client,
+        base: &str,
+        auth: &str,
+    ) -> Result<Client, ClientError> {
+        let open = get(&http, &format!("{base}/socket.io/?EIO=4&transport=polling")).await?;
+        let sid = open
+            .strip_prefix('0')
+            .and_then(|open| serde_json::from_str::<serde_json::Value>(open).ok())
+            .and_then(|open| open.get("sid")?.as_str().map(str::to_owned))
+            .ok_or_else(|| ClientError::Unexpected(open.clone()))?;
+        let url = format!("{base}/socket.io/?EIO=4&transport=polling&sid={sid}");
+        post(&http, &url, format!("40{auth}")).await?;
+        let (to_caller, incoming) = mpsc::unbounded_channel();
+        'answer: loop {
+            let body = get(&http, &url).await?;
+            let mut packets = body.split(SEPARATOR);
+            while let Some(packet) = packets.next() {
+                if connected(packet)? {
+                    // What came in the same body after the answer is the session's first news.
+                    for packet in packets {
+                        to_caller.send(packet.to_owned().into()).ok();
+                    }
+                    break 'answer;
+                }
+                post(&http, &url, "3".to_owned()).await?;
+            }
+        }
+        let poll = tokio::task::spawn_local(long_poll(http.clone(), url.clone(), to_caller));
+        Ok(Client::Polling(Self {
+            http,
+            url,
+            incoming,
+            poll,
+        }))
+    }
+
+    async fn post(&self, packet: String) -> Result<(), ClientError> {
+        post(&self.http, &self.url, packet).await
+    }
+}
+
+impl Drop for Polling {
+    fn drop(&mut self) {
+        self.poll.abort();
+    }
+}
+
+/// Polls until the session ends (an error status, a close packet) or nobody listens.
+async fn long_poll(
+    http: reqwest::Client,
+    url: String,
+    to_caller: mpsc::UnboundedSender<Utf8Bytes>,
+) {
+    while let Ok(body) = get(&http, &url).await {
+        for packet in body.split(SEPARATOR) {
+            if packet == "1" || to_caller.send(packet.to_owned().into()).is_err() {
+                return;
+            }
+        }
+    }
+}
+
+async fn post(http: &reqwest::Client, url: &str, packet: String) -> Result<(), ClientError> {
+    http.post(url)
+        .body(packet)
+        .send()
+        .await?
+        .error_for_status()?;
+    Ok(())
+}
+
+async fn get(http: &reqwest::Client, url: &str) -> Result<String, ClientError> {
+    Ok(http
+        .get(url)
+        .send()
+        .await?
+        .error_for_status()?
+        .text()
+        .await?)
 }
 
 /// Reads a text frame's packet without a JSON parser: the bench's own texts need no escaping, so

@@ -7,7 +7,7 @@
 use std::{path::PathBuf, time::Duration};
 
 use anyhow::Context;
-use bench::{probe, run};
+use bench::{client::Transport, probe, run};
 use clap::Parser;
 
 #[derive(Debug, Parser)]
@@ -19,6 +19,9 @@ struct Args {
     /// A server process to measure (CPU, memory); repeat it for every node of a cluster.
     #[arg(long = "pid", required = true)]
     pids: Vec<u32>,
+    /// How clients reach the server.
+    #[arg(long, value_enum, default_value_t = Transport::Websocket)]
+    transport: Transport,
     /// A name for the run in the report.
     #[arg(long, default_value = "run")]
     label: String,
@@ -56,6 +59,7 @@ fn main() -> anyhow::Result<()> {
     let plan = run::Plan {
         label: args.label,
         urls: args.urls,
+        transport: args.transport,
         server: probe::Processes(args.pids),
         clients: args.clients,
         senders: args.senders.min(args.clients),

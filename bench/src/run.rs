@@ -13,10 +13,9 @@ use std::{
 use futures_util::{stream, StreamExt};
 use hdrhistogram::Histogram;
 use tokio::{sync::watch, task::spawn_local};
-use tokio_tungstenite::tungstenite::Message;
 
 use crate::{
-    client::{classify, Client, Incoming},
+    client::{classify, Client, Connector, Incoming, Transport},
     payload::Payload,
     probe::{self, Processes},
     report::{Connects, Cost, Delivery, Latency, Report, Warning},
@@ -28,6 +27,7 @@ pub struct Plan {
     pub label: String,
     /// Servers, clients spread over them in turn.
     pub urls: Vec<String>,
+    pub transport: Transport,
     /// The server's processes (each node of a cluster).
     pub server: Processes,
     pub clients: usize,
@@ -247,12 +247,14 @@ async fn connect_all<T>(
 ) -> (Vec<T>, Connects) {
     let mut times = Histogram::<u64>::new_with_bounds(1, 120_000_000, 3).expect("static bounds");
     let mut failures = Vec::new();
+    let connector = Connector::new(plan.transport);
     let attempts = (0..plan.clients).map(|index| {
         let url = plan.urls[index % plan.urls.len()].clone();
         let (auth, timeout) = (plan.auth.clone(), plan.connect_timeout);
+        let connector = connector.clone();
         async move {
             let begun = Instant::now();
-            let result = Client::connect(&url, &auth, timeout).await;
+            let result = connector.connect(&url, &auth, timeout).await;
             (index, begun.elapsed(), result)
         }
     });
@@ -316,8 +318,8 @@ async fn chat(
                 until = Some(end);
                 ticks.reset_immediately();
             }
-            frame = client.stream.next() => match frame {
-                Some(Ok(Message::Text(text))) => match classify(text.as_str()) {
+            packet = client.next_packet() => match packet {
+                Some(packet) => match classify(packet.as_str()) {
                     Incoming::Message(text) => tally.borrow_mut().record(receiver, text, started),
                     Incoming::Ping => {
                         if client.pong().await.is_err() {
@@ -326,8 +328,7 @@ async fn chat(
                     }
                     Incoming::Other => {}
                 },
-                Some(Ok(_)) => {}
-                Some(Err(_)) | None => return false,
+                None => return false,
             },
             _ = ticks.tick(), if until.is_some_and(|end| Instant::now() < end) => {
                 let sending = sending.as_ref().expect("only senders tick");

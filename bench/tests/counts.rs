@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use bench::{
+    client::Transport,
     probe::Processes,
     run::{run, Plan},
 };
@@ -11,7 +12,16 @@ use server::Config;
 use tokio::{net::TcpListener, sync::oneshot};
 
 #[test]
-fn every_message_reaches_every_client_once_and_is_counted_once() {
+fn every_message_reaches_every_websocket_client_once_and_is_counted_once() {
+    every_message_counted_once(Transport::Websocket);
+}
+
+#[test]
+fn every_message_reaches_every_polling_client_once_and_is_counted_once() {
+    every_message_counted_once(Transport::Polling);
+}
+
+fn every_message_counted_once(transport: Transport) {
     let history = tempfile::tempdir().unwrap();
     let mut config = Config::defaults();
     config.database_url = format!(
@@ -34,6 +44,7 @@ fn every_message_reaches_every_client_once_and_is_counted_once() {
     let plan = Plan {
         label: "counts".into(),
         urls: vec![format!("http://{addr}")],
+        transport,
         server: Processes(vec![std::process::id()]),
         clients: 30,
         senders: 3,

@@ -11,7 +11,7 @@ use std::future::Future;
 
 use anyhow::Context;
 
-use axum::Router;
+use axum::{serve::ListenerExt, Router};
 use leptos::config::LeptosOptions;
 use socketioxide::{adapter::Adapter, layer::SocketIoLayer, SocketIo};
 use tokio::net::TcpListener;
@@ -76,7 +76,10 @@ fn routes<A: Adapter>(
     // so the script routes sit outside the layered part of the router.
     let site = server_fns::routes(backend.clone())
         .merge(page::routes(options, backend))
-        .layer(socket_layer);
+        .layer(socket_layer)
+        .layer(axum::middleware::map_request(
+            http::own_request::own_request,
+        ));
     http::client_script::routes()
         .fallback_service(site)
         .layer(TraceLayer::new_for_http())
@@ -88,6 +91,13 @@ pub async fn serve(
     App { router, io }: App,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    // Chat frames are small and must leave at once: with Nagle's algorithm a frame written while
+    // the previous one is unacknowledged waits for the peer's delayed ACK (up to 40 ms on Linux).
+    let listener = listener.tap_io(|connection| {
+        if let Err(error) = connection.set_nodelay(true) {
+            tracing::debug!(%error, "cannot set TCP_NODELAY on a connection");
+        }
+    });
     axum::serve(listener, router)
         .with_graceful_shutdown(async move {
             shutdown.await;

@@ -2,7 +2,7 @@
 //! `<scenario>-node.json`) into the comparison table of docs/BENCHMARKS.md and its chart (SVG,
 //! drawn here: a few rectangles and labels need no plotting library).
 
-use std::{collections::BTreeMap, fmt::Write as _, fs, path::PathBuf};
+use std::{fmt::Write as _, fs, path::PathBuf};
 
 use anyhow::Context;
 use bench::report::Report;
@@ -91,12 +91,13 @@ fn main() -> anyhow::Result<()> {
     Ok(())
 }
 
-fn read(folder: &PathBuf) -> anyhow::Result<BTreeMap<String, Pair>> {
+/// Every scenario's pair, in reading order.
+fn read(folder: &PathBuf) -> anyhow::Result<Vec<(String, Pair)>> {
     let load = |path: PathBuf| -> anyhow::Result<Report> {
         let text = fs::read(&path).with_context(|| format!("cannot read {}", path.display()))?;
         Ok(serde_json::from_slice(&text)?)
     };
-    let mut pairs = BTreeMap::new();
+    let mut pairs = Vec::new();
     for entry in fs::read_dir(folder)? {
         let path = entry?.path();
         let name = path
@@ -105,16 +106,34 @@ fn read(folder: &PathBuf) -> anyhow::Result<BTreeMap<String, Pair>> {
             .unwrap_or_default();
         if let Some(scenario) = name.strip_suffix("-rust.json") {
             let node = load(folder.join(format!("{scenario}-node.json")))?;
-            pairs.insert(
+            pairs.push((
                 scenario.to_owned(),
                 Pair {
                     rust: load(path)?,
                     node,
                 },
-            );
+            ));
         }
     }
+    pairs.sort_by_cached_key(|(scenario, _)| reading_order(scenario));
     Ok(pairs)
+}
+
+/// A name as runs of text and numbers, numbers compared as such: `idle-5000` before
+/// `idle-19900`.
+fn reading_order(name: &str) -> Vec<Result<u64, String>> {
+    let mut runs: Vec<Result<u64, String>> = Vec::new();
+    for c in name.chars() {
+        match (c.to_digit(10), runs.last_mut()) {
+            (Some(digit), Some(Ok(number))) => {
+                *number = number.saturating_mul(10) + u64::from(digit)
+            }
+            (Some(digit), _) => runs.push(Ok(u64::from(digit))),
+            (None, Some(Err(text))) => text.push(c),
+            (None, _) => runs.push(Err(c.to_string())),
+        }
+    }
+    runs
 }
 
 fn measures(scenario: &str) -> &'static [Measure] {
@@ -125,7 +144,7 @@ fn measures(scenario: &str) -> &'static [Measure] {
     }
 }
 
-fn table(pairs: &BTreeMap<String, Pair>) -> String {
+fn table(pairs: &[(String, Pair)]) -> String {
     let mut table = String::from(
         "| scenario | measure | ours (Rust) | Node (seed) | ours ÷ Node |\n|---|---|---:|---:|---:|\n",
     );
@@ -205,7 +224,7 @@ const PANELS: &[Measure] = &[
 
 /// Three panels of paired bars (ours, Node): CPU per delivery, p99 latency, memory per idle
 /// connection. Shorter is better in all three.
-fn chart(pairs: &BTreeMap<String, Pair>) -> String {
+fn chart(pairs: &[(String, Pair)]) -> String {
     let (width, label_width, bar, gap) = (760.0, 170.0, 16.0, 14.0);
     let mut body = String::new();
     let mut y = 40.0;
@@ -269,4 +288,33 @@ text {{ font-family: system-ui, sans-serif; font-size: 12px; fill: #222; }}
 {body}</svg>
 "#
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::reading_order;
+
+    #[test]
+    fn scenarios_sort_by_their_numbers() {
+        let mut names = [
+            "idle-19900",
+            "broadcast-1000",
+            "idle-5000",
+            "broadcast-100-polling",
+            "idle-1000",
+            "broadcast-100",
+        ];
+        names.sort_by_key(|name| reading_order(name));
+        assert_eq!(
+            names,
+            [
+                "broadcast-100",
+                "broadcast-100-polling",
+                "broadcast-1000",
+                "idle-1000",
+                "idle-5000",
+                "idle-19900",
+            ]
+        );
+    }
 }

@@ -1,3 +1,4 @@
-//! Routes that are not pages.
+//! Routes that are not pages, and request plumbing.
 
 pub mod client_script;
+pub mod own_request;

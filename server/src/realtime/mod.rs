@@ -96,6 +96,11 @@ pub async fn cluster(
     Ok((layer, io))
 }
 
+/// Each websocket keeps a read buffer this large for its whole life: chat messages are a few
+/// hundred bytes, larger frames just take more reads, and 3 KiB less than engineioxide's default
+/// is 3 KiB less per idle connection (docs/BENCHMARKS.md).
+const WS_READ_BUFFER_BYTES: usize = 1024;
+
 fn configured(realtime: &Realtime) -> SocketIoBuilder<LocalAdapter> {
     let frame = realtime.limits.max_frame_bytes;
     SocketIo::builder()
@@ -103,6 +108,7 @@ fn configured(realtime: &Realtime) -> SocketIoBuilder<LocalAdapter> {
         .ws_max_message_size(frame)
         .ws_max_frame_size(frame)
         .max_buffer_size(MAX_BUFFERED_PACKETS)
+        .ws_read_buffer_size(WS_READ_BUFFER_BYTES)
 }
 
 async fn on_connect<A: Adapter>(socket: SocketRef<A>, State(realtime): State<Realtime>) {
