@@ -85,7 +85,7 @@ impl Connector {
 
 /// A connected Socket.IO client on the main namespace.
 pub enum Client {
-    Websocket(Stream),
+    Websocket(Box<Stream>),
     Polling(Polling),
 }
 
@@ -151,7 +151,7 @@ async fn websocket(base: &str, auth: &str) -> Result<Client, ClientError> {
     loop {
         let packet = next_text(&mut stream).await?;
         if connected(&packet)? {
-            return Ok(Client::Websocket(stream));
+            return Ok(Client::Websocket(Box::new(stream)));
         }
         stream.send(Message::text("3")).await?;
     }

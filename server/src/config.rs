@@ -1,6 +1,6 @@
 //! Every setting of the server, from flags or environment variables (`--help` lists them all).
 
-use std::{net::SocketAddr, path::PathBuf};
+use std::{net::SocketAddr, path::PathBuf, time::Duration};
 
 use app::protocol::{DEFAULT_MAX_FRAME_BYTES, DEFAULT_MAX_MESSAGE_CHARS};
 use clap::Parser;
@@ -49,12 +49,33 @@ pub struct Config {
     #[arg(long, env = "CHAT_MAX_FRAME_BYTES", default_value_t = DEFAULT_MAX_FRAME_BYTES as u32,
           value_parser = clap::value_parser!(u32).range(1024..))]
     pub max_frame_bytes: u32,
+
+    /// Seconds a stopping server (SIGTERM, SIGINT) gives its clients and its pending writes
+    /// before it exits anyway. It stops accepting at once and tells every client to go.
+    #[arg(long, env = "CHAT_SHUTDOWN_SECONDS", default_value_t = 10.0)]
+    pub shutdown_seconds: f64,
+
+    /// Log lines as human-readable text or as one JSON object per line (for a log collector).
+    /// What is logged is chosen with RUST_LOG (default `info`).
+    #[arg(long, env = "CHAT_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
 }
 
 impl Config {
     /// The defaults, as if started with no flags and no environment: what tests start from.
     pub fn defaults() -> Self {
         Self::parse_from(["chat-server"])
+    }
+
+    /// How long a graceful shutdown may take.
+    pub fn shutdown_grace(&self) -> Duration {
+        Duration::try_from_secs_f64(self.shutdown_seconds).unwrap_or(Duration::ZERO)
     }
 
     pub fn limits(&self) -> Limits {

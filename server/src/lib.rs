@@ -2,12 +2,16 @@
 
 pub mod config;
 mod http;
+mod metrics;
 mod page;
 mod realtime;
 mod server_fns;
 pub mod store;
 
-use std::future::Future;
+use std::{
+    future::{Future, IntoFuture},
+    time::Duration,
+};
 
 use anyhow::Context;
 
@@ -25,6 +29,8 @@ use realtime::Realtime;
 pub struct App {
     pub router: Router,
     pub io: Io,
+    /// How long a graceful shutdown may take.
+    pub grace: Duration,
 }
 
 pub async fn app(config: &Config) -> anyhow::Result<App> {
@@ -40,13 +46,16 @@ pub async fn app(config: &Config) -> anyhow::Result<App> {
         store,
         link: Default::default(),
         presence: Default::default(),
+        metrics: Default::default(),
     };
+    let grace = config.shutdown_grace();
     Ok(match &config.redis_url {
         None => {
             let (layer, io) = realtime::single(realtime.clone());
             App {
                 router: routes(options, realtime, &io, layer),
                 io: Io::Single(io),
+                grace,
             }
         }
         Some(url) => {
@@ -56,6 +65,7 @@ pub async fn app(config: &Config) -> anyhow::Result<App> {
             App {
                 router: routes(options, realtime, &io, layer),
                 io: Io::Cluster(io),
+                grace,
             }
         }
     })
@@ -68,7 +78,7 @@ fn routes<A: Adapter>(
     socket_layer: SocketIoLayer<A>,
 ) -> Router {
     let backend = server_fns::ChatBackend {
-        realtime,
+        realtime: realtime.clone(),
         io: io.clone(),
     }
     .handle();
@@ -81,14 +91,17 @@ fn routes<A: Adapter>(
             http::own_request::own_request,
         ));
     http::client_script::routes()
+        .merge(http::operations::routes(realtime))
         .fallback_service(site)
         .layer(TraceLayer::new_for_http())
 }
 
-/// Serves `app` until `shutdown` resolves, then disconnects every client and returns.
+/// Serves `app` until `shutdown` resolves, then stops accepting, disconnects every client (they
+/// reconnect elsewhere, or here after a restart) and returns once the open connections are done,
+/// or after the app's grace period if some are not.
 pub async fn serve(
     listener: TcpListener,
-    App { router, io }: App,
+    App { router, io, grace }: App,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     // Chat frames are small and must leave at once: with Nagle's algorithm a frame written while
@@ -98,11 +111,25 @@ pub async fn serve(
             tracing::debug!(%error, "cannot set TCP_NODELAY on a connection");
         }
     });
-    axum::serve(listener, router)
-        .with_graceful_shutdown(async move {
-            shutdown.await;
-            // Open websockets would keep the graceful shutdown waiting forever.
-            io.close().await;
-        })
-        .await
+    let (stopping, began) = tokio::sync::oneshot::channel::<()>();
+    let server = axum::serve(listener, router).with_graceful_shutdown(async move {
+        shutdown.await;
+        stopping.send(()).ok();
+        // Open websockets would keep the graceful shutdown waiting forever.
+        io.close().await;
+    });
+    let deadline = async move {
+        match began.await {
+            Ok(()) => tokio::time::sleep(grace).await,
+            // The server ended before any shutdown: nothing to bound.
+            Err(_) => std::future::pending().await,
+        }
+    };
+    tokio::select! {
+        served = server.into_future() => served,
+        () = deadline => {
+            tracing::warn!(?grace, "connections still open after the grace period: stopping anyway");
+            Ok(())
+        }
+    }
 }

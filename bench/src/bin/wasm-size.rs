@@ -28,9 +28,14 @@ fn main() -> anyhow::Result<()> {
     let bytes = std::fs::read(&args.wasm)
         .with_context(|| format!("cannot read {}", args.wasm.display()))?;
     let module = Module::read(&bytes)?;
-    let total = bytes.len();
+    let total = bytes.len() - module.custom;
     let shares = module.by_crate();
-    println!("{} bytes in {}", total, args.wasm.display());
+    println!(
+        "{} bytes in {}, of which {} of names and other custom sections (not counted below)",
+        bytes.len(),
+        args.wasm.display(),
+        module.custom
+    );
     println!("{:>9}  {:>5}  what", "bytes", "%");
     for (what, size) in shares.iter().take(args.top) {
         println!(
@@ -55,8 +60,10 @@ struct Module<'a> {
     bodies: Vec<usize>,
     names: HashMap<u32, &'a str>,
     data: usize,
-    /// Every other section, whole.
+    /// Types, imports, tables, exports and the like, whole.
     other: usize,
+    /// Names, producers, debug info: what wasm-opt strips from the site's file.
+    custom: usize,
 }
 
 impl<'a> Module<'a> {
@@ -65,6 +72,7 @@ impl<'a> Module<'a> {
         for payload in Parser::new(0).parse_all(bytes) {
             match payload? {
                 Payload::ImportSection(imports) => {
+                    module.other += imports.range().len();
                     for import in imports.into_imports() {
                         if matches!(import?.ty, TypeRef::Func(_)) {
                             module.imported_functions += 1;
@@ -75,6 +83,7 @@ impl<'a> Module<'a> {
                 Payload::DataSection(data) => module.data += data.range().len(),
                 Payload::CustomSection(custom) => match custom.as_known() {
                     KnownCustom::Name(names) => {
+                        module.custom += custom.range().len();
                         for name in names {
                             if let Name::Function(functions) = name? {
                                 for naming in functions {
@@ -84,7 +93,7 @@ impl<'a> Module<'a> {
                             }
                         }
                     }
-                    _ => module.other += custom.range().len(),
+                    _ => module.custom += custom.range().len(),
                 },
                 Payload::TypeSection(s) => module.other += s.range().len(),
                 Payload::FunctionSection(s) => module.other += s.range().len(),
@@ -115,10 +124,7 @@ impl<'a> Module<'a> {
             *shares.entry(owner).or_default() += size;
         }
         shares.insert("(static data)".to_owned(), self.data);
-        shares.insert(
-            "(types, tables, exports, other sections)".to_owned(),
-            self.other,
-        );
+        shares.insert("(types, imports, tables, exports)".to_owned(), self.other);
         let mut shares: Vec<_> = shares.into_iter().collect();
         shares.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
         shares
@@ -140,7 +146,7 @@ fn crate_of(demangled: &str) -> String {
             .trim_start_matches("dyn ");
         leading_crate(self_type).or_else(|| leading_crate(trait_path))
     } else {
-        leading_crate(demangled)
+        leading_crate(demangled.trim_start_matches('<'))
     };
     match leading {
         Some(krate) => krate.to_owned(),
@@ -151,8 +157,10 @@ fn crate_of(demangled: &str) -> String {
     }
 }
 
+/// The first segment of `path`, without the disambiguator v0 mangling adds (`core[c593…]`).
 fn leading_crate(path: &str) -> Option<&str> {
     let (krate, _) = path.split_once("::")?;
+    let krate = krate.split_once('[').map_or(krate, |(name, _)| name);
     (!krate.is_empty() && krate.chars().all(|c| c.is_alphanumeric() || c == '_')).then_some(krate)
 }
 

@@ -10,6 +10,7 @@
 use std::{
     future::Future,
     sync::{Arc, Mutex, OnceLock},
+    time::Instant,
 };
 
 use serde::de::DeserializeOwned;
@@ -32,9 +33,15 @@ pub struct Event<A: Adapter> {
     socket: Arc<Socket<A>>,
     data: Value,
     ack_id: Option<i64>,
+    arrived: Instant,
 }
 
 impl<A: Adapter> Event<A> {
+    /// When the socket's packet loop handed it over, before any wait in the queue.
+    pub fn arrived(&self) -> Instant {
+        self.arrived
+    }
+
     pub fn socket(&self) -> SocketRef<A> {
         SocketRef::from(self.socket.clone())
     }
@@ -58,7 +65,7 @@ impl<A: Adapter> Event<A> {
 }
 
 /// What the queue does with an event that finds it full.
-pub type OnOverflow<A> = fn(Event<A>);
+pub type OnOverflow<A> = Box<dyn Fn(Event<A>) + Send + Sync>;
 
 /// A socketioxide message handler that runs `handler` for one socket's events strictly in the
 /// order they arrived. Create one per socket, in the connect handler.
@@ -72,7 +79,7 @@ pub struct InOrder<A: Adapter> {
 type Start<A> = Box<dyn FnOnce() -> mpsc::Sender<Event<A>> + Send>;
 
 impl<A: Adapter> InOrder<A> {
-    pub fn new<F, Fut>(handler: F, on_overflow: OnOverflow<A>) -> Self
+    pub fn new<F, Fut>(handler: F, on_overflow: impl Fn(Event<A>) + Send + Sync + 'static) -> Self
     where
         F: Fn(Event<A>) -> Fut + Send + 'static,
         Fut: Future<Output = ()> + Send,
@@ -92,7 +99,7 @@ impl<A: Adapter> InOrder<A> {
         Self {
             queue: OnceLock::new(),
             start: Mutex::new(Some(start)),
-            on_overflow,
+            on_overflow: Box::new(on_overflow),
         }
     }
 
@@ -113,6 +120,7 @@ impl<A: Adapter> MessageHandler<A, InOrderMarker> for InOrder<A> {
             socket,
             data,
             ack_id,
+            arrived: Instant::now(),
         };
         if let Err(mpsc::error::TrySendError::Full(event)) = self.queue().try_send(event) {
             (self.on_overflow)(event);

@@ -6,7 +6,10 @@ use socketioxide::{adapter::Adapter, operators::BroadcastOperators, BroadcastErr
 use tracing::{debug, error, warn};
 
 use super::{in_order::Event, Realtime};
-use crate::store::{NewMessage, StoreError, Stored};
+use crate::{
+    metrics::Metrics,
+    store::{NewMessage, StoreError, Stored},
+};
 
 /// Stores `message`, then relays it to `room` (which must include whoever should see it). A
 /// resend of a stored message is not relayed again.
@@ -16,9 +19,11 @@ pub async fn publish<A: Adapter>(
     message: NewMessage<'_>,
 ) -> Result<Stored, StoreError> {
     let link_up = realtime.link.is_up();
+    let writing = std::time::Instant::now();
     realtime
         .store
         .insert_then(message, async |new| {
+            realtime.metrics.stored(writing.elapsed());
             // Without Redis, this node's clients at least hear it now; the others get it
             // replayed when the link is back (`cluster`).
             let room = if link_up { room } else { room.local() };
@@ -40,6 +45,7 @@ pub async fn publish<A: Adapter>(
 
 pub async fn relay<A: Adapter>(mut event: Event<A>, identity: Identity, realtime: Realtime) {
     let socket = event.socket();
+    realtime.metrics.message_in();
     let verdict = event
         .data::<SentMessage>()
         .map_err(|_| Rejection::Missing)
@@ -54,6 +60,7 @@ pub async fn relay<A: Adapter>(mut event: Event<A>, identity: Identity, realtime
             };
             match publish(&realtime, socket.within(identity.room.clone()), message).await {
                 Ok(Stored::New(stored)) => {
+                    realtime.metrics.message_out(event.arrived().elapsed());
                     debug!(id = %socket.id, offset = stored.meta.id, "message stored and relayed");
                     Ack::stored(stored.meta.id)
                 }
@@ -63,12 +70,14 @@ pub async fn relay<A: Adapter>(mut event: Event<A>, identity: Identity, realtime
                 }
                 Err(failure) => {
                     error!(id = %socket.id, error = %failure, "message not stored");
+                    realtime.metrics.rejected(Rejection::Unavailable);
                     Ack::rejected(Rejection::Unavailable)
                 }
             }
         }
         Err(reason) => {
             debug!(id = %socket.id, ?reason, "message refused");
+            realtime.metrics.rejected(reason);
             Ack::rejected(reason)
         }
     };
@@ -77,7 +86,9 @@ pub async fn relay<A: Adapter>(mut event: Event<A>, identity: Identity, realtime
 }
 
 /// A client that has hundreds of messages waiting is flooding: refuse the excess outright.
-pub fn refuse_overflow<A: Adapter>(event: Event<A>) {
+pub fn refuse_overflow<A: Adapter>(event: Event<A>, metrics: &Metrics) {
     warn!(id = %event.socket().id, "message queue full, message refused");
+    metrics.message_in();
+    metrics.rejected(Rejection::TooFast);
     event.ack().send(&Ack::rejected(Rejection::TooFast)).ok();
 }

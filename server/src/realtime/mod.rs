@@ -20,7 +20,7 @@ use socketioxide::{
 };
 use tracing::info;
 
-use crate::store::Store;
+use crate::{metrics::Metrics, store::Store};
 use cluster::{ClusterError, ClusterIo, Link};
 use in_order::InOrder;
 pub use presence::Presence;
@@ -41,6 +41,7 @@ pub struct Realtime {
     pub store: Store,
     pub link: Link,
     pub presence: Presence,
+    pub metrics: Metrics,
 }
 
 /// A node's Socket.IO server: alone, or one of a cluster over Redis.
@@ -118,9 +119,10 @@ async fn on_connect<A: Adapter>(socket: SocketRef<A>, State(realtime): State<Rea
     // Handlers first, before any await: the client may send as soon as it is admitted.
     socket.on(NEW_MESSAGE, {
         let (identity, realtime) = (identity.clone(), realtime.clone());
+        let on_overflow = realtime.metrics.clone();
         InOrder::new(
             move |event| messages::relay(event, identity.clone(), realtime.clone()),
-            messages::refuse_overflow,
+            move |event| messages::refuse_overflow(event, &on_overflow),
         )
     });
     for event in [TYPING, STOP_TYPING] {
@@ -136,6 +138,7 @@ async fn on_connect<A: Adapter>(socket: SocketRef<A>, State(realtime): State<Rea
         },
     );
     socket.on_disconnect(on_disconnect);
+    realtime.metrics.connected();
 
     socket.join(identity.room.clone());
     realtime.presence.arrive(&socket, &identity).await;
@@ -160,5 +163,6 @@ async fn on_disconnect<A: Adapter>(
 ) {
     let identity = handshake::identity_of(&socket);
     info!(id = %socket.id, %reason, "user disconnected");
+    realtime.metrics.disconnected();
     realtime.presence.depart(&socket, &identity).await;
 }

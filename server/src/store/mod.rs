@@ -92,6 +92,12 @@ impl Store {
         Ok(Self { pool, database })
     }
 
+    /// Whether the database answers: a trivial query through the pool.
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
     /// Stores `message` and, if it is new, hands it to `relay` before any later message of the
     /// same room is stored: a room's offsets are relayed in increasing order, whichever node
     /// stores them, and each one only once committed. So a client that joins a room and then

@@ -145,6 +145,10 @@ pub struct Received {
     pub args: Vec<Value>,
 }
 
+/// Recorded in a reconnecting client's inbox each time it is admitted again (no event of the
+/// chat has this name).
+pub const RECONNECTED: &str = "(reconnected)";
+
 /// A rust_socketio client that records every event it receives, in order.
 pub struct ChatClient {
     pub socket: Client,
@@ -169,13 +173,31 @@ impl ChatClient {
         transport: Transport,
         auth: Handshake,
     ) -> Result<Self, String> {
+        Self::open(server, transport, auth, false).await
+    }
+
+    /// A client that, like the browser's, reconnects when the connection is lost.
+    pub async fn connect_reconnecting(server: &impl Address, transport: Transport) -> Self {
+        Self::open(server, transport, Handshake::default(), true)
+            .await
+            .expect("server admits the client")
+    }
+
+    async fn open(
+        server: &impl Address,
+        transport: Transport,
+        auth: Handshake,
+        reconnect: bool,
+    ) -> Result<Self, String> {
         let (record, inbox) = mpsc::unbounded_channel();
         let (admitted, is_admitted) = oneshot::channel::<Result<(), String>>();
         let admitted = Arc::new(Mutex::new(Some(admitted)));
         let refused = admitted.clone();
+        let reconnected = record.clone();
         let socket = ClientBuilder::new(server.url())
             .transport_type(transport.into())
-            .reconnect(false)
+            .reconnect(reconnect)
+            .reconnect_delay(50, 500)
             .auth(serde_json::to_value(auth).unwrap())
             .on_any(move |event, payload, _| {
                 if let (Event::Custom(event), Payload::Text(args)) = (event, payload) {
@@ -186,9 +208,15 @@ impl ChatClient {
             // Broadcasts only reach sockets the server has admitted to the namespace, so tests
             // wait for the server's CONNECT packet before they send anything.
             .on(Event::Connect, move |_, _| {
-                if let Some(admitted) = admitted.lock().unwrap().take() {
-                    admitted.send(Ok(())).ok();
-                }
+                match admitted.lock().unwrap().take() {
+                    Some(admitted) => admitted.send(Ok(())).ok(),
+                    None => reconnected
+                        .send(Received {
+                            event: RECONNECTED.into(),
+                            args: Vec::new(),
+                        })
+                        .ok(),
+                };
                 async {}.boxed()
             })
             .on(Event::Error, move |payload, _| {
@@ -209,6 +237,20 @@ impl ChatClient {
             .expect("server answers the handshake in time")
             .unwrap()?;
         Ok(Self { socket, inbox })
+    }
+
+    /// Whether a reconnecting client is admitted again within `PATIENCE` (whatever else arrives
+    /// meanwhile).
+    pub async fn wait_reconnected(&mut self) -> bool {
+        tokio::time::timeout(PATIENCE, async {
+            while let Some(received) = self.inbox.recv().await {
+                if received.event == RECONNECTED {
+                    return;
+                }
+            }
+        })
+        .await
+        .is_ok()
     }
 
     /// Sends a chat message (a JSON string) and returns the server's acknowledgement.

@@ -1,0 +1,75 @@
+//! For whoever runs the chat: `/healthz` (the process answers), `/readyz` (it can do its job:
+//! the store answers, and in a cluster the link to Redis is up) and `/metrics` (Prometheus).
+
+use axum::{
+    extract::State,
+    http::{header, StatusCode},
+    response::IntoResponse,
+    routing::get,
+    Json, Router,
+};
+use serde::Serialize;
+
+use crate::realtime::Realtime;
+
+pub fn routes(realtime: Realtime) -> Router {
+    Router::new()
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/readyz", get(ready))
+        .route("/metrics", get(metrics))
+        .with_state(realtime)
+}
+
+/// Each dependency's state, as `/readyz` reports it.
+#[derive(Debug, Serialize)]
+struct Readiness {
+    store: Check,
+    adapter: Check,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "snake_case")]
+enum Check {
+    Ok,
+    Unavailable,
+}
+
+impl Check {
+    fn of(ok: bool) -> Self {
+        if ok {
+            Check::Ok
+        } else {
+            Check::Unavailable
+        }
+    }
+}
+
+async fn ready(State(realtime): State<Realtime>) -> impl IntoResponse {
+    let store = realtime.store.ping().await;
+    if let Err(error) = &store {
+        tracing::warn!(%error, "not ready: the store does not answer");
+    }
+    // The link is always up on a single node (no Redis to lose).
+    let readiness = Readiness {
+        store: Check::of(store.is_ok()),
+        adapter: Check::of(realtime.link.is_up()),
+    };
+    let status = match readiness {
+        Readiness {
+            store: Check::Ok,
+            adapter: Check::Ok,
+        } => StatusCode::OK,
+        _ => StatusCode::SERVICE_UNAVAILABLE,
+    };
+    (status, Json(readiness))
+}
+
+async fn metrics(State(realtime): State<Realtime>) -> impl IntoResponse {
+    (
+        [(
+            header::CONTENT_TYPE,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        )],
+        realtime.metrics.render(),
+    )
+}

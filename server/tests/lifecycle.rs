@@ -1,0 +1,160 @@
+//! The server binary as an operator runs it: JSON logs, and stopping on SIGTERM — clients told,
+//! nothing lost, exit 0, within the grace period even when a connection will not finish.
+
+mod support;
+
+use std::{
+    io::{BufRead, BufReader, Lines, Write},
+    net::{SocketAddr, TcpStream},
+    process::{Child, ChildStdout, Command, ExitStatus, Stdio},
+    sync::mpsc,
+    time::{Duration, Instant},
+};
+
+use serde_json::Value;
+use support::{page_texts, Address, ChatClient, Transport};
+
+/// The real binary, logging JSON on stdout, with its history in `history`.
+struct Process {
+    addr: SocketAddr,
+    child: Child,
+    /// Every log line after the "listening" one, as the process writes them.
+    log: mpsc::Receiver<Value>,
+}
+
+impl Address for Process {
+    fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+}
+
+impl Process {
+    fn start(history: &tempfile::TempDir, extra: &[&str]) -> Self {
+        let database_url = format!(
+            "sqlite://{}?mode=rwc",
+            history.path().join("chat.db").display()
+        );
+        let mut child = Command::new(env!("CARGO_BIN_EXE_server"))
+            .args(["--log-format", "json", "--database-url", &database_url])
+            .args(if extra.contains(&"--addr") {
+                &[][..]
+            } else {
+                &["--addr", "127.0.0.1:0"][..]
+            })
+            .args(extra)
+            .env("RUST_LOG", "info")
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("the server binary starts");
+        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        let addr = json_lines(&mut lines)
+            .find_map(|line| {
+                let message = line["fields"]["message"].as_str()?;
+                message.strip_prefix("listening on http://")?.parse().ok()
+            })
+            .expect("the server logs, in JSON, where it listens");
+        let (to_test, log) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in json_lines(&mut lines) {
+                to_test.send(line).ok();
+            }
+        });
+        Self { addr, child, log }
+    }
+
+    fn terminate(&self) {
+        let status = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success());
+    }
+
+    /// Waits for the process to exit; how it ended and how long it took.
+    fn wait(&mut self, at_most: Duration) -> (ExitStatus, Duration) {
+        let began = Instant::now();
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return (status, began.elapsed());
+            }
+            assert!(began.elapsed() < at_most, "still running after {at_most:?}");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// The messages logged so far.
+    fn logged(&self) -> Vec<String> {
+        self.log
+            .try_iter()
+            .filter_map(|line| Some(line["fields"]["message"].as_str()?.to_owned()))
+            .collect()
+    }
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        self.child.kill().ok();
+        self.child.wait().ok();
+    }
+}
+
+/// Each line parsed as JSON: a line that is not JSON fails the test.
+fn json_lines(lines: &mut Lines<BufReader<ChildStdout>>) -> impl Iterator<Item = Value> + '_ {
+    lines.map_while(Result::ok).map(|line| {
+        serde_json::from_str(&line).unwrap_or_else(|e| panic!("log line not JSON ({e}): {line}"))
+    })
+}
+
+#[tokio::test]
+async fn sigterm_lets_clients_go_keeps_messages_and_they_come_back_after_a_restart() {
+    let history = support::history();
+    let mut server = Process::start(&history, &[]);
+    let mut ana = ChatClient::connect_reconnecting(&server, Transport::Websocket).await;
+    assert!(ana.send("antes del reinicio").await.is_accepted());
+    ana.next_message().await;
+
+    server.terminate();
+    let (status, took) = server.wait(Duration::from_secs(10));
+    assert!(status.success(), "{status}");
+    assert!(took < Duration::from_secs(5), "stopping took {took:?}");
+    let logged = server.logged();
+    assert!(logged.iter().any(|m| m == "shutting down"), "{logged:?}");
+    assert!(logged.iter().any(|m| m == "stopped"), "{logged:?}");
+
+    // The same address, as a restarted service has: the client finds it again by itself.
+    let port = server.addr.port().to_string();
+    let restarted = Process::start(&history, &["--addr", &format!("127.0.0.1:{port}")]);
+    assert!(
+        ana.wait_reconnected().await,
+        "the client, cut off by the stop, reconnects to the restarted server"
+    );
+    assert!(ana.send("después del reinicio").await.is_accepted());
+    assert_eq!(
+        page_texts(&restarted, "/").await,
+        ["antes del reinicio", "después del reinicio"],
+        "nothing lost across the restart"
+    );
+}
+
+#[tokio::test]
+async fn a_connection_that_never_finishes_does_not_hold_the_stop_beyond_the_grace_period() {
+    let history = support::history();
+    let mut server = Process::start(&history, &["--shutdown-seconds", "1"]);
+    // Half a request: the server would wait for the rest forever.
+    let mut stuck = TcpStream::connect(server.addr).unwrap();
+    stuck.write_all(b"GET / HTTP/1.1\r\nHost: x\r\n").unwrap();
+    std::thread::sleep(Duration::from_millis(200));
+
+    server.terminate();
+    let (status, took) = server.wait(Duration::from_secs(10));
+    assert!(status.success(), "{status}");
+    assert!(
+        took >= Duration::from_millis(900) && took < Duration::from_secs(4),
+        "stopped after {took:?}, the grace period being 1 s"
+    );
+    let logged = server.logged();
+    assert!(
+        logged.iter().any(|m| m.contains("stopping anyway")),
+        "{logged:?}"
+    );
+}
