@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
-import { repoRoot } from './server';
+import { repoRoot, unlimited } from './server';
 
 const run = promisify(execFile);
 const postgresUrl = process.env.CHAT_TEST_POSTGRES ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -115,7 +115,7 @@ export class Cluster {
     const cluster = new Cluster(port, nodes, redis, database, runDir);
     try {
       await run(script, ['start', '--nodes', String(nodes), '--port', String(port), '--run-dir', runDir], {
-        env: { ...process.env, DATABASE_URL: cluster.databaseUrl, REDIS_URL: redis.url, RUST_LOG: 'info' },
+        env: { ...process.env, ...unlimited, DATABASE_URL: cluster.databaseUrl, REDIS_URL: redis.url, RUST_LOG: 'info' },
       });
     } catch (error) {
       await cluster.stop();

@@ -11,6 +11,13 @@ import { fileURLToPath } from 'node:url';
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const binary = process.env.CHAT_SERVER_BIN ?? path.join(repoRoot, 'target/release/server');
 
+/** Environment that turns the server's flood control off. */
+export const unlimited = {
+  CHAT_MESSAGE_BURST: '0',
+  CHAT_ADDRESS_MESSAGE_BURST: '0',
+  CHAT_MAX_CONNECTIONS_PER_ADDRESS: '0',
+};
+
 export class ChatServer {
   private exited: Promise<unknown>;
 
@@ -36,7 +43,9 @@ export class ChatServer {
     database ||= `sqlite://${path.join(mkdtempSync(path.join(tmpdir(), 'chat-db-')), 'chat.db')}?mode=rwc`;
     const child = spawn(binary, ['--addr', `127.0.0.1:${port}`, '--database-url', database, ...args], {
       cwd: repoRoot,
-      env: { ...process.env, NO_COLOR: '1', RUST_LOG: 'info' },
+      // No flood control unless a test asks for it (its `args` win over these): tests send
+      // hundreds of messages as fast as they can, all from 127.0.0.1.
+      env: { ...process.env, NO_COLOR: '1', RUST_LOG: 'info', ...unlimited },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const log: string[] = [];

@@ -6,7 +6,10 @@ use app::protocol::{DEFAULT_MAX_FRAME_BYTES, DEFAULT_MAX_MESSAGE_CHARS};
 use clap::Parser;
 use leptos::config::{errors::LeptosConfigError, get_configuration, LeptosOptions};
 
-use crate::realtime::Limits;
+use crate::realtime::{
+    flood::{FloodLimits, Rate},
+    Limits,
+};
 
 /// A real-time chat: server-rendered Leptos page, WASM hydration, Socket.IO relay.
 ///
@@ -50,6 +53,39 @@ pub struct Config {
           value_parser = clap::value_parser!(u32).range(1024..))]
     pub max_frame_bytes: u32,
 
+    /// Messages one connection may send in a burst (then `--messages-per-second`). 0: no limit
+    /// per connection. Over it a message is refused with the `too_fast` error.
+    #[arg(long, env = "CHAT_MESSAGE_BURST", default_value_t = 20)]
+    pub message_burst: u32,
+
+    /// Messages per second one connection may go on sending after its burst.
+    #[arg(long, env = "CHAT_MESSAGES_PER_SECOND", default_value_t = 5.0)]
+    pub messages_per_second: f64,
+
+    /// Messages all connections of one client address together may send in a burst. 0: no limit
+    /// per address.
+    #[arg(long, env = "CHAT_ADDRESS_MESSAGE_BURST", default_value_t = 100)]
+    pub address_message_burst: u32,
+
+    /// Messages per second all connections of one client address may go on sending.
+    #[arg(long, env = "CHAT_ADDRESS_MESSAGES_PER_SECOND", default_value_t = 50.0)]
+    pub address_messages_per_second: f64,
+
+    /// Messages refused in a row for going too fast after which the connection is cut off.
+    /// 0: never.
+    #[arg(long, env = "CHAT_FLOOD_DISCONNECT_AFTER", default_value_t = 50)]
+    pub flood_disconnect_after: u32,
+
+    /// Socket.IO connections one client address may hold at once (tabs, people behind one NAT).
+    /// 0: no limit.
+    #[arg(long, env = "CHAT_MAX_CONNECTIONS_PER_ADDRESS", default_value_t = 200)]
+    pub max_connections_per_address: u32,
+
+    /// Take a client's address from the last entry of `X-Forwarded-For`, not from the TCP peer:
+    /// set it behind a reverse proxy (nginx), and only then (clients could forge the header).
+    #[arg(long, env = "CHAT_TRUST_FORWARDED_FOR")]
+    pub trust_forwarded_for: bool,
+
     /// Seconds a stopping server (SIGTERM, SIGINT) gives its clients and its pending writes
     /// before it exits anyway. It stops accepting at once and tells every client to go.
     #[arg(long, env = "CHAT_SHUTDOWN_SECONDS", default_value_t = 10.0)]
@@ -76,6 +112,16 @@ impl Config {
     /// How long a graceful shutdown may take.
     pub fn shutdown_grace(&self) -> Duration {
         Duration::try_from_secs_f64(self.shutdown_seconds).unwrap_or(Duration::ZERO)
+    }
+
+    pub fn flood_limits(&self) -> FloodLimits {
+        FloodLimits {
+            per_connection: Rate::new(self.message_burst, self.messages_per_second),
+            per_address: Rate::new(self.address_message_burst, self.address_messages_per_second),
+            disconnect_after: self.flood_disconnect_after,
+            max_connections_per_address: self.max_connections_per_address,
+            trust_forwarded_for: self.trust_forwarded_for,
+        }
     }
 
     pub fn limits(&self) -> Limits {

@@ -47,6 +47,7 @@ pub async fn app(config: &Config) -> anyhow::Result<App> {
         link: Default::default(),
         presence: Default::default(),
         metrics: Default::default(),
+        flood: realtime::flood::Flood::new(config.flood_limits()),
     };
     let grace = config.shutdown_grace();
     Ok(match &config.redis_url {
@@ -112,7 +113,9 @@ pub async fn serve(
         }
     });
     let (stopping, began) = tokio::sync::oneshot::channel::<()>();
-    let server = axum::serve(listener, router).with_graceful_shutdown(async move {
+    // The peer's address is what flood control counts connections and messages by.
+    let service = router.into_make_service_with_connect_info::<std::net::SocketAddr>();
+    let server = axum::serve(listener, service).with_graceful_shutdown(async move {
         shutdown.await;
         stopping.send(()).ok();
         // Open websockets would keep the graceful shutdown waiting forever.

@@ -24,6 +24,7 @@ struct Inner {
     messages_in: Counter,
     messages_out: Counter,
     rejections: Family<Reason, Counter>,
+    flood_disconnects: Counter,
     broadcast: Histogram,
     store: Histogram,
 }
@@ -47,6 +48,7 @@ impl Default for Metrics {
             messages_in: Counter::default(),
             messages_out: Counter::default(),
             rejections: Family::default(),
+            flood_disconnects: Counter::default(),
             broadcast: Histogram::new(latency_buckets()),
             store: Histogram::new(latency_buckets()),
         };
@@ -71,6 +73,11 @@ impl Default for Metrics {
                 "rejections",
                 "Chat messages refused, by reason (the code the sender's acknowledgement carries)",
                 inner.rejections.clone(),
+            );
+            registry.register(
+                "flood_disconnects",
+                "Connections cut off for sending over their limit again and again",
+                inner.flood_disconnects.clone(),
             );
             registry.register(
                 "broadcast_seconds",
@@ -113,6 +120,10 @@ impl Metrics {
             .and_then(|code| code.as_str().map(str::to_owned))
             .unwrap_or_else(|| format!("{reason:?}"));
         self.0.rejections.get_or_create(&Reason { reason }).inc();
+    }
+
+    pub fn flood_disconnect(&self) {
+        self.0.flood_disconnects.inc();
     }
 
     pub fn stored(&self, took: Duration) {

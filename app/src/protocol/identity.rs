@@ -36,6 +36,10 @@ pub enum HandshakeError {
     BadUserId,
     #[error("El desplazamiento no puede ser negativo.")]
     BadOffset,
+    #[error(
+        "Demasiadas conexiones desde tu dirección: cierra alguna pestaña e inténtalo de nuevo."
+    )]
+    TooManyConnections,
 }
 
 /// A handshake after validation, with the defaults filled in.

@@ -13,6 +13,7 @@ use std::{
     time::Instant,
 };
 
+use app::protocol::Rejection;
 use serde::de::DeserializeOwned;
 use socketioxide::{
     adapter::Adapter,
@@ -64,22 +65,31 @@ impl<A: Adapter> Event<A> {
     }
 }
 
-/// What the queue does with an event that finds it full.
-pub type OnOverflow<A> = Box<dyn Fn(Event<A>) + Send + Sync>;
+/// Decides, as an event arrives, whether it may be queued at all.
+type Admit<A> = Box<dyn Fn(&Event<A>) -> Result<(), Rejection> + Send + Sync>;
+/// What becomes of an event refused at the door, or that finds the queue full.
+type OnRefused<A> = Box<dyn Fn(Event<A>, Rejection) + Send + Sync>;
 
 /// A socketioxide message handler that runs `handler` for one socket's events strictly in the
 /// order they arrived. Create one per socket, in the connect handler.
 pub struct InOrder<A: Adapter> {
     queue: OnceLock<mpsc::Sender<Event<A>>>,
     start: Mutex<Option<Start<A>>>,
-    on_overflow: OnOverflow<A>,
+    admit: Admit<A>,
+    on_refused: OnRefused<A>,
 }
 
 /// Makes the queue and spawns its worker.
 type Start<A> = Box<dyn FnOnce() -> mpsc::Sender<Event<A>> + Send>;
 
 impl<A: Adapter> InOrder<A> {
-    pub fn new<F, Fut>(handler: F, on_overflow: impl Fn(Event<A>) + Send + Sync + 'static) -> Self
+    /// `admit` runs in the socket's packet loop, before the event is queued; a full queue refuses
+    /// with `Rejection::TooFast`.
+    pub fn new<F, Fut>(
+        handler: F,
+        admit: impl Fn(&Event<A>) -> Result<(), Rejection> + Send + Sync + 'static,
+        on_refused: impl Fn(Event<A>, Rejection) + Send + Sync + 'static,
+    ) -> Self
     where
         F: Fn(Event<A>) -> Fut + Send + 'static,
         Fut: Future<Output = ()> + Send,
@@ -99,7 +109,8 @@ impl<A: Adapter> InOrder<A> {
         Self {
             queue: OnceLock::new(),
             start: Mutex::new(Some(start)),
-            on_overflow: Box::new(on_overflow),
+            admit: Box::new(admit),
+            on_refused: Box::new(on_refused),
         }
     }
 
@@ -122,8 +133,11 @@ impl<A: Adapter> MessageHandler<A, InOrderMarker> for InOrder<A> {
             ack_id,
             arrived: Instant::now(),
         };
+        if let Err(reason) = (self.admit)(&event) {
+            return (self.on_refused)(event, reason);
+        }
         if let Err(mpsc::error::TrySendError::Full(event)) = self.queue().try_send(event) {
-            (self.on_overflow)(event);
+            (self.on_refused)(event, Rejection::TooFast);
         }
     }
 }

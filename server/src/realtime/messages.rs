@@ -5,11 +5,9 @@ use app::protocol::{Ack, Identity, Rejection, SentMessage, NEW_MESSAGE};
 use socketioxide::{adapter::Adapter, operators::BroadcastOperators, BroadcastError};
 use tracing::{debug, error, warn};
 
+use super::flood::Sender;
 use super::{in_order::Event, Realtime};
-use crate::{
-    metrics::Metrics,
-    store::{NewMessage, StoreError, Stored},
-};
+use crate::store::{NewMessage, StoreError, Stored};
 
 /// Stores `message`, then relays it to `room` (which must include whoever should see it). A
 /// resend of a stored message is not relayed again.
@@ -85,10 +83,24 @@ pub async fn relay<A: Adapter>(mut event: Event<A>, identity: Identity, realtime
     event.ack().send(&ack).ok();
 }
 
-/// A client that has hundreds of messages waiting is flooding: refuse the excess outright.
-pub fn refuse_overflow<A: Adapter>(event: Event<A>, metrics: &Metrics) {
-    warn!(id = %event.socket().id, "message queue full, message refused");
-    metrics.message_in();
-    metrics.rejected(Rejection::TooFast);
+/// Refuses a message before it is queued: over the sender's rate, or with hundreds waiting. A
+/// sender that goes on regardless is cut off (a Socket.IO "disconnect": the official client does
+/// not come back by itself).
+pub fn refuse<A: Adapter>(
+    event: Event<A>,
+    reason: Rejection,
+    realtime: &Realtime,
+    sender: &Sender,
+) {
+    let socket = event.socket();
+    debug!(id = %socket.id, ?reason, "message refused on arrival");
+    realtime.metrics.message_in();
+    realtime.metrics.rejected(reason);
+    if realtime.flood.is_flooding(sender) {
+        warn!(id = %socket.id, "flooding: disconnected");
+        realtime.metrics.flood_disconnect();
+        socket.disconnect().ok();
+        return;
+    }
     event.ack().send(&Ack::rejected(Rejection::TooFast)).ok();
 }

@@ -2,12 +2,15 @@
 //! event.
 
 pub mod cluster;
+pub mod flood;
 mod handshake;
 mod history;
 mod in_order;
 pub mod messages;
 mod presence;
 mod typing;
+
+use std::sync::Arc;
 
 use app::protocol::{HISTORY, NEW_MESSAGE, ROOMS, STOP_TYPING, TYPING};
 use socketioxide::{
@@ -22,6 +25,7 @@ use tracing::info;
 
 use crate::{metrics::Metrics, store::Store};
 use cluster::{ClusterError, ClusterIo, Link};
+use flood::Flood;
 use in_order::InOrder;
 pub use presence::Presence;
 
@@ -42,6 +46,7 @@ pub struct Realtime {
     pub link: Link,
     pub presence: Presence,
     pub metrics: Metrics,
+    pub flood: Flood,
 }
 
 /// A node's Socket.IO server: alone, or one of a cluster over Redis.
@@ -119,10 +124,13 @@ async fn on_connect<A: Adapter>(socket: SocketRef<A>, State(realtime): State<Rea
     // Handlers first, before any await: the client may send as soon as it is admitted.
     socket.on(NEW_MESSAGE, {
         let (identity, realtime) = (identity.clone(), realtime.clone());
-        let on_overflow = realtime.metrics.clone();
+        let sender = Arc::new(realtime.flood.sender(handshake::admission_of(&socket)));
+        let (admitting, refusing) = (sender.clone(), realtime.clone());
+        let flood = realtime.flood.clone();
         InOrder::new(
             move |event| messages::relay(event, identity.clone(), realtime.clone()),
-            move |event| messages::refuse_overflow(event, &on_overflow),
+            move |_| flood.allow(&admitting),
+            move |event, reason| messages::refuse(event, reason, &refusing, &sender),
         )
     });
     for event in [TYPING, STOP_TYPING] {

@@ -73,6 +73,10 @@ impl Node {
             .env("DATABASE_URL", database_url)
             .env("REDIS_URL", redis_url)
             .env("RUST_LOG", "info")
+            // No flood control: the tests send as fast as they can, from one address.
+            .env("CHAT_MESSAGE_BURST", "0")
+            .env("CHAT_ADDRESS_MESSAGE_BURST", "0")
+            .env("CHAT_MAX_CONNECTIONS_PER_ADDRESS", "0")
             .stdout(Stdio::piped())
             .spawn()
             .expect("the server binary starts");

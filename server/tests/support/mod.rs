@@ -37,19 +37,29 @@ pub struct TestServer {
     task: JoinHandle<std::io::Result<()>>,
 }
 
+/// The production defaults, with the history in `history`.
+pub fn config_on(history: &TempDir) -> Config {
+    let mut config = Config::defaults();
+    config.database_url = format!(
+        "sqlite://{}?mode=rwc",
+        history.path().join("chat.db").display()
+    );
+    config
+}
+
 /// A folder for a server's SQLite history; several servers started on it share the history.
 pub fn history() -> TempDir {
     tempfile::tempdir().unwrap()
 }
 
 impl TestServer {
-    /// A server with an empty history of its own, which lives as long as `history`.
+    /// A server with an empty history of its own, which lives as long as `history`, and no
+    /// flood control: tests send hundreds of messages as fast as they can, from one address.
     pub async fn start(history: &TempDir) -> Self {
-        let mut config = Config::defaults();
-        config.database_url = format!(
-            "sqlite://{}?mode=rwc",
-            history.path().join("chat.db").display()
-        );
+        let mut config = config_on(history);
+        config.message_burst = 0;
+        config.address_message_burst = 0;
+        config.max_connections_per_address = 0;
         Self::start_with(config).await
     }
 
