@@ -86,6 +86,11 @@ pub struct Config {
     #[arg(long, env = "CHAT_TRUST_FORWARDED_FOR")]
     pub trust_forwarded_for: bool,
 
+    /// Origins (`https://chat.example.org`) whose pages may open Socket.IO sessions and POST
+    /// here, besides the site itself; comma-separated. Requests from any other page get 403.
+    #[arg(long, env = "CHAT_ALLOWED_ORIGINS", value_delimiter = ',')]
+    pub allowed_origins: Vec<String>,
+
     /// Seconds a stopping server (SIGTERM, SIGINT) gives its clients and its pending writes
     /// before it exits anyway. It stops accepting at once and tells every client to go.
     #[arg(long, env = "CHAT_SHUTDOWN_SECONDS", default_value_t = 10.0)]

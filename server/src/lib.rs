@@ -50,11 +50,12 @@ pub async fn app(config: &Config) -> anyhow::Result<App> {
         flood: realtime::flood::Flood::new(config.flood_limits()),
     };
     let grace = config.shutdown_grace();
+    let origins = http::origin::AllowedOrigins::new(&config.allowed_origins);
     Ok(match &config.redis_url {
         None => {
             let (layer, io) = realtime::single(realtime.clone());
             App {
-                router: routes(options, realtime, &io, layer),
+                router: routes(options, realtime, origins, &io, layer),
                 io: Io::Single(io),
                 grace,
             }
@@ -64,7 +65,7 @@ pub async fn app(config: &Config) -> anyhow::Result<App> {
                 .await
                 .with_context(|| format!("cannot join the cluster through Redis at {url}"))?;
             App {
-                router: routes(options, realtime, &io, layer),
+                router: routes(options, realtime, origins, &io, layer),
                 io: Io::Cluster(io),
                 grace,
             }
@@ -75,6 +76,7 @@ pub async fn app(config: &Config) -> anyhow::Result<App> {
 fn routes<A: Adapter>(
     options: LeptosOptions,
     realtime: Realtime,
+    origins: http::origin::AllowedOrigins,
     io: &SocketIo<A>,
     socket_layer: SocketIoLayer<A>,
 ) -> Router {
@@ -85,15 +87,21 @@ fn routes<A: Adapter>(
     .handle();
     // socketioxide's layer answers every path under /socket.io/, the client script's included,
     // so the script routes sit outside the layered part of the router.
-    let site = server_fns::routes(backend.clone())
-        .merge(page::routes(options, backend))
-        .layer(socket_layer)
-        .layer(axum::middleware::map_request(
-            http::own_request::own_request,
-        ));
-    http::client_script::routes()
+    let site = http::headers::compressed(
+        server_fns::routes(backend.clone()).merge(page::routes(options, backend)),
+    )
+    .layer(socket_layer)
+    .layer(axum::middleware::map_request(
+        http::own_request::own_request,
+    ));
+    let outside = http::headers::compressed(http::client_script::routes())
         .merge(http::operations::routes(realtime))
-        .fallback_service(site)
+        .fallback_service(site);
+    http::headers::secured(outside)
+        .layer(axum::middleware::from_fn_with_state(
+            origins,
+            http::origin::check_origin,
+        ))
         .layer(TraceLayer::new_for_http())
 }
 

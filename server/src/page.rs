@@ -4,13 +4,15 @@
 use app::{protocol::room_from_path, server_fns::backend::Handle, shell, CurrentRoom};
 use axum::{
     extract::{Request, State},
-    http::StatusCode,
+    http::{header, StatusCode},
     response::{IntoResponse, Response},
     routing::get,
     Router,
 };
-use leptos::{config::LeptosOptions, prelude::provide_context};
+use leptos::{config::LeptosOptions, nonce::Nonce, prelude::provide_context};
 use tower_http::services::ServeDir;
+
+use crate::http::headers::content_security_policy;
 
 /// What rendering a page needs: the site's options and the server functions' backend (the page
 /// reads its first history page through it).
@@ -38,15 +40,24 @@ async fn room_page(State(Site { options, backend }): State<Site>, request: Reque
     let Ok(room) = room_from_path(request.uri().path()) else {
         return not_found().await.into_response();
     };
+    // Leptos puts it on the hydration script and every script it streams; the policy allows
+    // no other inline script.
+    let nonce = Nonce::new();
+    let policy = content_security_policy(&nonce);
     // In order: the history is in the HTML where it belongs, readable without JavaScript.
     let render = leptos_axum::render_app_to_stream_in_order_with_context(
         move || {
             provide_context(CurrentRoom(room.clone()));
             provide_context(backend.clone());
+            provide_context(nonce.clone());
         },
         move || shell(options.clone()),
     );
-    render(request).await
+    let mut response = render(request).await;
+    response
+        .headers_mut()
+        .insert(header::CONTENT_SECURITY_POLICY, policy);
+    response
 }
 
 async fn not_found() -> impl IntoResponse {

@@ -54,7 +54,7 @@ impl<A: Adapter> Backend for ChatBackend<A> {
     fn post(&self, room: String, text: String) -> BoxFuture<'_, Result<(), BackendError>> {
         Box::pin(async move {
             let room = check_room(&room)?;
-            check_message(&text, self.realtime.limits.max_message_chars)?;
+            let text = check_message(&text, self.realtime.limits.max_message_chars)?;
             let Some(everyone) = self.io.of("/") else {
                 return Err(app::protocol::Rejection::Unavailable.into());
             };
@@ -64,9 +64,14 @@ impl<A: Adapter> Backend for ChatBackend<A> {
                 text: &text,
                 client_offset: None,
             };
-            publish(&self.realtime, everyone.to(room.clone()), message)
-                .await
-                .map_err(unavailable)?;
+            publish(
+                &self.realtime,
+                everyone.clone().to(room.clone()),
+                everyone,
+                message,
+            )
+            .await
+            .map_err(unavailable)?;
             Ok(())
         })
     }

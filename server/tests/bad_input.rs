@@ -8,7 +8,7 @@ use app::protocol::{
 use rust_socketio::Payload;
 use serde_json::json;
 use server::Config;
-use support::{ChatClient, TestServer, Transport, PATIENCE};
+use support::{Address, ChatClient, TestServer, Transport, PATIENCE};
 use tokio::{
     io::{AsyncReadExt, AsyncWriteExt},
     net::TcpStream,
@@ -36,6 +36,14 @@ async fn invalid_messages_get_an_error_and_are_not_relayed() {
                 Payload::Text(vec![json!("x".repeat(DEFAULT_MAX_MESSAGE_CHARS + 1))]),
                 Rejection::TooLong,
             ),
+            (
+                Payload::Text(vec![json!("hola \u{202E}odnum")]),
+                Rejection::BadCharacters,
+            ),
+            (
+                Payload::Text(vec![json!("\u{1b}[2J borrado")]),
+                Rejection::BadCharacters,
+            ),
         ];
         for (payload, reason) in cases {
             let shown = format!("{payload:?}");
@@ -52,6 +60,22 @@ async fn invalid_messages_get_an_error_and_are_not_relayed() {
         assert_eq!(other.next_text().await, "sigo aquí");
         assert_eq!(sender.next_text().await, "sigo aquí");
     }
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn text_is_stored_and_relayed_in_one_normal_form() {
+    let history = support::history();
+    let server = TestServer::start(&history).await;
+    let mut sender = ChatClient::connect(&server, Transport::Websocket).await;
+    // "ñandú" typed with combining marks, and a line break from a system that writes \r\n.
+    assert!(sender.send("n\u{303}andu\u{301}\r\nsí").await.is_accepted());
+    assert_eq!(sender.next_text().await, "ñandú\nsí");
+    assert_eq!(
+        support::page_texts(&server, "/").await,
+        ["ñandú\nsí"],
+        "the stored text is the relayed one"
+    );
     server.stop().await;
 }
 
@@ -170,5 +194,37 @@ async fn a_huge_websocket_frame_is_refused_from_its_header() {
         closed.is_ok(),
         "server closed the connection with 10 MiB unsent"
     );
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn pages_of_other_sites_cannot_open_sessions_or_post() {
+    let history = support::history();
+    let mut config = support::config_on(&history);
+    config.allowed_origins = vec!["https://amigos.example".into()];
+    let server = TestServer::start_with(config).await;
+    let http = reqwest::Client::new();
+    let handshake = format!("{}/socket.io/?EIO=4&transport=polling", server.url());
+    let status = |origin: Option<&str>, post: bool| {
+        let url = if post {
+            format!("{}/api/enviar", server.url())
+        } else {
+            handshake.clone()
+        };
+        let request = if post { http.post(url) } else { http.get(url) };
+        let request = match origin {
+            Some(origin) => request.header(reqwest::header::ORIGIN, origin),
+            None => request,
+        };
+        async move { request.send().await.unwrap().status() }
+    };
+    let own = server.url();
+    assert_eq!(status(Some("http://malvado.example"), false).await, 403);
+    assert_eq!(status(Some("null"), false).await, 403);
+    assert_eq!(status(Some("http://malvado.example"), true).await, 403);
+    assert_eq!(status(Some(own.as_str()), false).await, 200);
+    assert_eq!(status(Some("https://amigos.example"), false).await, 200);
+    // No Origin: not a browser acting for a visitor (a bot, a test, the official clients).
+    assert_eq!(status(None, false).await, 200);
     server.stop().await;
 }

@@ -159,3 +159,81 @@ async fn a_plain_form_post_sends_a_message_and_returns_to_the_room() {
     assert_eq!(page_texts(&server, "/").await, ["hola sin JavaScript <b>"]);
     server.stop().await;
 }
+
+#[tokio::test]
+async fn the_page_allows_only_its_own_scripts_and_every_response_is_hardened() {
+    let history = support::history();
+    let server = TestServer::start(&history).await;
+    let response = reqwest::get(server.url()).await.unwrap();
+    let headers = response.headers().clone();
+    let policy = headers[header::CONTENT_SECURITY_POLICY].to_str().unwrap();
+    let nonce = policy
+        .split_once("'nonce-")
+        .and_then(|(_, rest)| rest.split_once('\''))
+        .map(|(nonce, _)| nonce.to_owned())
+        .expect("the policy names a nonce");
+    for directive in [
+        "default-src 'self'",
+        "'wasm-unsafe-eval'",
+        "object-src 'none'",
+        "frame-ancestors 'none'",
+    ] {
+        assert!(policy.contains(directive), "{directive} in {policy}");
+    }
+    assert!(
+        !policy.contains("'unsafe-eval'") && !policy.contains("script-src 'self' 'unsafe-inline'")
+    );
+    // Every inline script carries this response's nonce; the others come from the site.
+    let page = Html::parse_document(&response.text().await.unwrap());
+    let scripts = select(&page, "script");
+    assert!(!scripts.is_empty());
+    for script in scripts {
+        let inline = script.attr("src").is_none();
+        assert!(
+            !inline || script.attr("nonce") == Some(nonce.as_str()),
+            "inline script without the nonce: {}",
+            script.html()
+        );
+    }
+    let again = reqwest::get(server.url()).await.unwrap();
+    assert_ne!(
+        again.headers()[header::CONTENT_SECURITY_POLICY],
+        headers[header::CONTENT_SECURITY_POLICY],
+        "a fresh nonce per response"
+    );
+
+    for path in ["/", "/socket.io/socket.io.min.js", "/healthz"] {
+        let response = reqwest::get(format!("{}{path}", server.url()))
+            .await
+            .unwrap();
+        let headers = response.headers();
+        assert_eq!(headers["x-content-type-options"], "nosniff", "{path}");
+        assert_eq!(headers["x-frame-options"], "DENY", "{path}");
+        assert_eq!(headers["referrer-policy"], "same-origin", "{path}");
+    }
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn html_and_scripts_are_compressed_for_clients_that_accept_it() {
+    let history = support::history();
+    let server = TestServer::start(&history).await;
+    let client = reqwest::Client::new();
+    for (path, encoding) in [("/", "gzip"), ("/socket.io/socket.io.min.js", "br")] {
+        let response = client
+            .get(format!("{}{path}", server.url()))
+            .header(header::ACCEPT_ENCODING, encoding)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::OK, "{path}");
+        assert_eq!(
+            response.headers()[header::CONTENT_ENCODING],
+            encoding,
+            "{path}"
+        );
+    }
+    let plain = client.get(server.url()).send().await.unwrap();
+    assert!(plain.headers().get(header::CONTENT_ENCODING).is_none());
+    server.stop().await;
+}

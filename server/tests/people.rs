@@ -54,6 +54,10 @@ async fn bad_names_and_rooms_are_refused_at_the_handshake() {
             HandshakeError::BadName,
         ),
         (person("a\u{1}b", "u-1", "general"), HandshakeError::BadName),
+        (
+            person("\u{202E}anA", "u-1", "general"),
+            HandshakeError::BadName,
+        ),
         (person("Ana", "u-1", "Sala Mayor"), HandshakeError::BadRoom),
         (person("Ana", "u-1", "../etc"), HandshakeError::BadRoom),
         (

@@ -2,9 +2,10 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::text::display_name;
+
 /// The name shown for clients that never chose one (the seed's page, for one).
 pub const DEFAULT_NAME: &str = "Anónimo";
-pub const MAX_NAME_CHARS: usize = 32;
 /// The room a client lands in when it names none: the page at `/`, and every seed client.
 pub const DEFAULT_ROOM: &str = "general";
 pub const MAX_ROOM_CHARS: usize = 40;
@@ -28,7 +29,7 @@ pub struct Handshake {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
 #[serde(rename_all = "snake_case")]
 pub enum HandshakeError {
-    #[error("El nombre debe tener entre 1 y 32 caracteres, sin caracteres de control.")]
+    #[error("El nombre debe tener entre 1 y 32 caracteres, en una línea, sin caracteres de control ni de dirección del texto.")]
     BadName,
     #[error("El nombre de la sala solo admite letras minúsculas, cifras, «-» y «_» (hasta 40).")]
     BadRoom,
@@ -83,14 +84,9 @@ impl Handshake {
     }
 }
 
-/// A nickname as shown: trimmed, 1 to 32 characters, no control characters.
+/// A nickname as shown: see `text::display_name`.
 pub fn check_name(name: &str) -> Result<String, HandshakeError> {
-    let name = name.trim();
-    let chars = name.chars().count();
-    if chars == 0 || chars > MAX_NAME_CHARS || name.chars().any(char::is_control) {
-        return Err(HandshakeError::BadName);
-    }
-    Ok(name.to_owned())
+    display_name(name).map_err(|_| HandshakeError::BadName)
 }
 
 /// A room name: what follows `/sala/` in its URL, so only characters that need no escaping.

@@ -5,6 +5,8 @@ use serde::{
     Deserialize, Deserializer, Serialize,
 };
 
+use super::text::{message_text, TextError};
+
 /// Longest message accepted, in characters (Unicode scalar values), unless configured otherwise.
 pub const DEFAULT_MAX_MESSAGE_CHARS: usize = 2_000;
 
@@ -72,6 +74,8 @@ pub enum Rejection {
     TooFast,
     #[error("Los datos del mensaje no son válidos.")]
     BadMeta,
+    #[error("El mensaje contiene caracteres no permitidos (de control o de dirección del texto).")]
+    BadCharacters,
     #[error("No se pudo guardar el mensaje; inténtalo de nuevo.")]
     Unavailable,
 }
@@ -181,7 +185,7 @@ impl MessageArg {
     /// The text to relay, or why there is none.
     pub fn into_text(self, max_chars: usize) -> Result<String, Rejection> {
         match self {
-            MessageArg::Text(StrictText(text)) => check_message(&text, max_chars).map(|()| text),
+            MessageArg::Text(StrictText(text)) => check_message(&text, max_chars),
             MessageArg::Other(_) => Err(Rejection::NotText),
         }
     }
@@ -216,17 +220,14 @@ pub fn is_blank(text: &str) -> bool {
     text.trim().is_empty()
 }
 
-/// Checks the text of a message against the rules every client must follow: not blank and at
-/// most `max_chars` characters. The text itself is relayed untouched.
-pub fn check_message(text: &str, max_chars: usize) -> Result<(), Rejection> {
-    if is_blank(text) {
-        return Err(Rejection::Empty);
-    }
-    // Counting stops one past the limit, so a huge string is not walked to its end.
-    if text.chars().take(max_chars + 1).count() > max_chars {
-        return Err(Rejection::TooLong);
-    }
-    Ok(())
+/// The text of a message as it is stored and relayed, or why it is refused: see
+/// `text::message_text`.
+pub fn check_message(text: &str, max_chars: usize) -> Result<String, Rejection> {
+    message_text(text, max_chars).map_err(|error| match error {
+        TextError::Blank => Rejection::Empty,
+        TextError::TooLong => Rejection::TooLong,
+        TextError::ForbiddenCharacter => Rejection::BadCharacters,
+    })
 }
 
 #[cfg(test)]
@@ -245,16 +246,21 @@ mod tests {
     fn the_limit_counts_characters_not_bytes() {
         let at_limit = "ñ".repeat(10);
         assert_eq!(at_limit.len(), 20);
-        assert_eq!(check_message(&at_limit, 10), Ok(()));
+        assert_eq!(check_message(&at_limit, 10), Ok(at_limit.clone()));
         assert_eq!(check_message(&"ñ".repeat(11), 10), Err(Rejection::TooLong));
     }
 
     #[test]
     fn ordinary_text_passes_untouched_rules() {
-        assert_eq!(check_message("hola", DEFAULT_MAX_MESSAGE_CHARS), Ok(()));
         assert_eq!(
-            check_message("<img src=x onerror=alert(1)>", DEFAULT_MAX_MESSAGE_CHARS),
-            Ok(())
+            check_message("hola", DEFAULT_MAX_MESSAGE_CHARS),
+            Ok("hola".to_owned())
+        );
+        // Markup is text like any other: the page shows it, nothing interprets it.
+        let markup = "<img src=x onerror=alert(1)>";
+        assert_eq!(
+            check_message(markup, DEFAULT_MAX_MESSAGE_CHARS),
+            Ok(markup.to_owned())
         );
     }
 

@@ -6,9 +6,11 @@
 
 mod identity;
 mod message;
+mod text;
 
 pub use identity::*;
 pub use message::*;
+pub use text::*;
 
 /// The seed's event, both ways: a client emits it with the text (and, optionally, metadata); the
 /// server relays it to the room with the text and the stored message's metadata. Spanish because

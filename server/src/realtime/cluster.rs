@@ -21,7 +21,9 @@ use fred::{
     types::RespVersion,
 };
 use socketioxide::{adapter::Emitter, SocketIo};
-use socketioxide_redis::{drivers::fred::FredDriver, FredAdapter, RedisAdapterCtr};
+use socketioxide_redis::{
+    drivers::fred::FredDriver, FredAdapter, RedisAdapterConfig, RedisAdapterCtr,
+};
 use tracing::{info, warn};
 
 use super::{history, Realtime};
@@ -66,6 +68,10 @@ pub enum ClusterError {
     Subscribe(String),
 }
 
+/// Messages from Redis a node may have waiting before it drops some (fred's channel, then the
+/// adapter's): a few MiB at most, used only during bursts.
+const PUBSUB_BUFFER: usize = 8_192;
+
 /// Connects to Redis at `url` and returns the adapter's constructor. The client reconnects
 /// forever, backing off up to 2 s.
 pub async fn connect(
@@ -81,6 +87,10 @@ pub async fn connect(
             // A publish must fail soon rather than queue while Redis is away: the sender waits
             // on it with its room's turn held.
             performance.default_command_timeout = Duration::from_secs(1);
+            // Every broadcast of the cluster passes through this channel; a burst larger than
+            // it (fred's default is 32) makes the reader lag, and a lagging reader skips
+            // messages — seen when 300 clients left at once.
+            performance.broadcast_channel_capacity = PUBSUB_BUFFER;
         })
         .build_subscriber_client()
         .map_err(ClusterError::Url)?;
@@ -98,7 +108,8 @@ pub async fn connect(
             async { Ok(()) }
         }
     });
-    let constructor = RedisAdapterCtr::new_with_fred(client.clone())
+    let adapter = RedisAdapterConfig::default().with_stream_buffer(PUBSUB_BUFFER);
+    let constructor = RedisAdapterCtr::new_with_fred_config(client.clone(), adapter)
         .await
         .map_err(ClusterError::Connect)?;
     Ok((constructor, Reconnections { client }))

@@ -9,11 +9,17 @@ use super::flood::Sender;
 use super::{in_order::Event, Realtime};
 use crate::store::{NewMessage, StoreError, Stored};
 
-/// Stores `message`, then relays it to `room` (which must include whoever should see it). A
-/// resend of a stored message is not relayed again.
+/// A room nobody joins (its name cannot be a room's or a tag's: both refuse control characters
+/// after the first). Asking the cluster who is in it makes every node answer through the stream
+/// it also receives broadcasts on.
+const BARRIER: &str = "\u{1}barrier";
+
+/// Stores `message`, then relays it to `room` (which must include whoever should see it), which
+/// `everyone` reaches whole (the namespace). A resend of a stored message is not relayed again.
 pub async fn publish<A: Adapter>(
     realtime: &Realtime,
     room: BroadcastOperators<A>,
+    everyone: BroadcastOperators<A>,
     message: NewMessage<'_>,
 ) -> Result<Stored, StoreError> {
     let link_up = realtime.link.is_up();
@@ -27,6 +33,17 @@ pub async fn publish<A: Adapter>(
             let room = if link_up { room } else { room.local() };
             let packet = (&new.text, &new.meta);
             match room.clone().emit(NEW_MESSAGE, &packet).await {
+                // The room's turn passes on only once every node has handed this message to its
+                // clients: a node receives other nodes' messages a few task hops after Redis
+                // sends them, and the next message, stored by the next turn's holder, could
+                // otherwise reach that holder's own clients first. Each node handles broadcasts
+                // and requests from one stream in order, so its answer to a request sent now
+                // comes after it delivered the message. On a single node it is a local no-op.
+                Ok(()) if link_up => {
+                    if let Err(error) = everyone.within(BARRIER).rooms().await {
+                        warn!(%error, "could not wait for the other nodes to deliver a message");
+                    }
+                }
                 Ok(()) => {}
                 // Redis refused it before this node's clients got it.
                 Err(BroadcastError::Adapter(error)) => {
@@ -56,7 +73,8 @@ pub async fn relay<A: Adapter>(mut event: Event<A>, identity: Identity, realtime
                 text: &text,
                 client_offset: client_offset.as_deref(),
             };
-            match publish(&realtime, socket.within(identity.room.clone()), message).await {
+            let (room, everyone) = (socket.within(identity.room.clone()), socket.broadcast());
+            match publish(&realtime, room, everyone, message).await {
                 Ok(Stored::New(stored)) => {
                     realtime.metrics.message_out(event.arrived().elapsed());
                     debug!(id = %socket.id, offset = stored.meta.id, "message stored and relayed");
