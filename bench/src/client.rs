@@ -127,7 +127,7 @@ impl Client {
     async fn send_packet(&mut self, packet: String) -> Result<(), ClientError> {
         match self {
             Client::Websocket(stream) => stream.send(Message::text(packet)).await?,
-            Client::Polling(polling) => polling.post(packet).await?,
+            Client::Polling(polling) => post(&polling.http, &polling.url, packet).await?,
         }
         Ok(())
     }
@@ -219,10 +219,6 @@ impl Polling {
             incoming,
             poll,
         }))
-    }
-
-    async fn post(&self, packet: String) -> Result<(), ClientError> {
-        post(&self.http, &self.url, packet).await
     }
 }
 

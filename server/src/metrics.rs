@@ -86,7 +86,7 @@ impl Default for Metrics {
             );
             registry.register(
                 "store_seconds",
-                "Writing a message to the store",
+                "Storing a message, the wait for its room's turn included",
                 inner.store.clone(),
             );
         }

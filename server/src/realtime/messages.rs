@@ -120,5 +120,5 @@ pub fn refuse<A: Adapter>(
         socket.disconnect().ok();
         return;
     }
-    event.ack().send(&Ack::rejected(Rejection::TooFast)).ok();
+    event.ack().send(&Ack::rejected(reason)).ok();
 }
