@@ -15,7 +15,7 @@ use rust_socketio::Payload;
 use serde_json::json;
 use support::{
     cluster::{self, Cluster},
-    page_texts, Address, ChatClient, Transport,
+    page_texts, readiness, Address, ChatClient, Transport,
 };
 
 fn person(name: &str, room: &str, offset: Option<i64>) -> Handshake {
@@ -193,4 +193,51 @@ async fn history_and_offsets_agree_whichever_node_serves_them() {
         .await
         .unwrap();
     assert_eq!(stored, 12);
+}
+
+/// A node that loses Redis says so on `/readyz` and keeps relaying to its own clients; once
+/// Redis is back it is ready again and the other nodes get what they missed, replayed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_node_without_redis_is_unready_relays_locally_then_catches_up() {
+    if cluster::skipped() {
+        return;
+    }
+    let mut cluster = Cluster::start(2).await;
+    let [first, second] = &cluster.nodes[..] else {
+        unreachable!()
+    };
+    let (ana, _) = enter(first, Transport::Websocket, "Ana").await;
+    let (mut bea, _) = enter(first, Transport::Polling, "Bea").await;
+    let (mut carla, _) = enter(second, Transport::Websocket, "Carla").await;
+    let ready = (200, json!({"store": "ok", "adapter": "ok"}));
+    assert_eq!(readiness(first).await, ready);
+
+    cluster
+        .redis
+        .crash_then_restart(async || {
+            let unready = (503, json!({"store": "ok", "adapter": "unavailable"}));
+            eventually(async || readiness(first).await == unready).await;
+            send(&ana, "sin redis", "u-ana-1").await;
+            assert_eq!(bea.next_text().await, "sin redis", "same node, live");
+        })
+        .await;
+    eventually(async || readiness(first).await == ready && readiness(second).await == ready).await;
+    let replayed: Vec<ChatMessage> = carla.next_as(HISTORY).await;
+    assert!(
+        replayed.iter().any(|message| message.text == "sin redis"),
+        "{replayed:?}"
+    );
+    send(&ana, "con redis", "u-ana-2").await;
+    assert_eq!(carla.next_text().await, "con redis", "across nodes, live");
+}
+
+/// Waits until `condition` holds, polling.
+async fn eventually(condition: impl AsyncFn() -> bool) {
+    let waited = tokio::time::timeout(support::PATIENCE, async {
+        while !condition().await {
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+    })
+    .await;
+    assert!(waited.is_ok(), "condition not met in time");
 }

@@ -4,15 +4,8 @@ mod support;
 
 use app::protocol::{Ack, Rejection};
 use reqwest::StatusCode;
-use serde_json::{json, Value};
-use support::{Address, ChatClient, TestServer, Transport};
-
-async fn get(server: &TestServer, path: &str) -> (StatusCode, String) {
-    let response = reqwest::get(format!("{}{path}", server.url()))
-        .await
-        .unwrap();
-    (response.status(), response.text().await.unwrap())
-}
+use serde_json::json;
+use support::{get, readiness, ChatClient, TestServer, Transport};
 
 /// The value of the sample `name` (with its labels, as exposed) in a text exposition.
 fn sample(exposition: &str, name: &str) -> Option<f64> {
@@ -30,11 +23,9 @@ async fn health_and_readiness_answer() {
         get(&server, "/healthz").await,
         (StatusCode::OK, "ok".into())
     );
-    let (status, body) = get(&server, "/readyz").await;
-    assert_eq!(status, StatusCode::OK);
     assert_eq!(
-        serde_json::from_str::<Value>(&body).unwrap(),
-        json!({"store": "ok", "adapter": "ok"})
+        readiness(&server).await,
+        (200, json!({"store": "ok", "adapter": "ok"}))
     );
     server.stop().await;
 }

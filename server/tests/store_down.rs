@@ -1,13 +1,35 @@
 //! The store stops taking writes: messages are refused with `unavailable` — never acknowledged
-//! and then lost — nothing is relayed, and service resumes by itself once writes go through.
+//! and then lost — nothing is relayed, `/readyz` says so, and service resumes by itself once
+//! writes go through.
 
 mod support;
 
 use app::protocol::{Ack, Rejection, NEW_MESSAGE};
 use rust_socketio::Payload;
 use serde_json::json;
+use serde_json::Value;
+use server::Config;
 use sqlx::{Connection, SqliteConnection};
-use support::{page_texts, Address, ChatClient, TestServer, Transport};
+use support::{
+    cluster::{self, Database},
+    get, page_texts, readiness, ChatClient, TestServer, Transport,
+};
+
+/// A message the page would send, with its client offset (resent as is after a refusal).
+fn message(text: &str) -> Payload {
+    Payload::Text(vec![
+        json!(text),
+        json!({ "clientOffset": format!("u-store-{text}") }),
+    ])
+}
+
+fn ready() -> (u16, Value) {
+    (200, json!({"store": "ok", "adapter": "ok"}))
+}
+
+fn store_unavailable() -> (u16, Value) {
+    (503, json!({"store": "unavailable", "adapter": "ok"}))
+}
 
 #[tokio::test]
 async fn while_the_store_takes_no_writes_messages_are_refused_then_accepted_again() {
@@ -27,23 +49,12 @@ async fn while_the_store_takes_no_writes_messages_are_refused_then_accepted_agai
         .execute(&mut blocker)
         .await
         .unwrap();
-    let message = || {
-        Payload::Text(vec![
-            json!("durante"),
-            json!({"clientOffset": "u-store-durante"}),
-        ])
-    };
     assert_eq!(
-        sender.send_raw(message()).await,
+        sender.send_raw(message("durante")).await,
         Ack::rejected(Rejection::Unavailable)
     );
     reader.assert_no(NEW_MESSAGE).await;
-    let metrics = reqwest::get(format!("{}/metrics", server.url()))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let (_, metrics) = get(&server, "/metrics").await;
     assert!(
         metrics.contains(r#"chat_rejections_total{reason="unavailable"} 1"#),
         "{metrics}"
@@ -51,9 +62,49 @@ async fn while_the_store_takes_no_writes_messages_are_refused_then_accepted_agai
 
     sqlx::query("ROLLBACK").execute(&mut blocker).await.unwrap();
     // The page resends a refused message with the same client offset: stored and relayed once.
-    assert!(sender.send_raw(message()).await.is_accepted());
+    assert!(sender.send_raw(message("durante")).await.is_accepted());
     assert_eq!(reader.next_text().await, "durante");
     reader.assert_no(NEW_MESSAGE).await;
     assert_eq!(page_texts(&server, "/").await, ["antes", "durante"]);
+    server.stop().await;
+}
+
+/// The same with the history in PostgreSQL, whose server goes away: open connections are closed
+/// and new ones refused.
+#[tokio::test]
+async fn while_postgres_is_unreachable_messages_are_refused_and_the_node_is_not_ready() {
+    if cluster::skipped() {
+        return;
+    }
+    let database = Database::create().await;
+    let mut config = Config::defaults();
+    config.database_url = database.url.clone();
+    let server = TestServer::start_unlimited(config).await;
+    let sender = ChatClient::connect(&server, Transport::Websocket).await;
+    let mut reader = ChatClient::connect(&server, Transport::Polling).await;
+    assert!(sender.send_raw(message("antes")).await.is_accepted());
+    assert_eq!(reader.next_text().await, "antes");
+    assert_eq!(readiness(&server).await, ready());
+
+    database.set_reachable(false).await;
+    assert_eq!(
+        sender.send_raw(message("durante")).await,
+        Ack::rejected(Rejection::Unavailable)
+    );
+    reader.assert_no(NEW_MESSAGE).await;
+    assert_eq!(readiness(&server).await, store_unavailable());
+
+    database.set_reachable(true).await;
+    assert!(sender.send_raw(message("durante")).await.is_accepted());
+    assert_eq!(reader.next_text().await, "durante");
+    let ack = sender.send_raw(message("luego")).await;
+    assert!(ack.is_accepted(), "{ack:?}");
+    assert_eq!(reader.next_text().await, "luego");
+    reader.assert_no(NEW_MESSAGE).await;
+    assert_eq!(readiness(&server).await, ready());
+    assert_eq!(
+        page_texts(&server, "/").await,
+        ["antes", "durante", "luego"]
+    );
     server.stop().await;
 }

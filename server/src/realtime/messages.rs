@@ -22,14 +22,16 @@ pub async fn publish<A: Adapter>(
     everyone: BroadcastOperators<A>,
     message: NewMessage<'_>,
 ) -> Result<Stored, StoreError> {
-    let link_up = realtime.link.is_up();
     let writing = std::time::Instant::now();
     realtime
         .store
         .insert_then(message, async |new| {
             realtime.metrics.stored(writing.elapsed());
             // Without Redis, this node's clients at least hear it now; the others get it
-            // replayed when the link is back (`cluster`).
+            // replayed when the link is back (`cluster`). Asked only now, with the message
+            // committed: asked before waiting for the turn, a link that came back meanwhile
+            // would keep it local although the replay had already read the store without it.
+            let link_up = realtime.link.is_up();
             let room = if link_up { room } else { room.local() };
             let packet = (&new.text, &new.meta);
             match room.clone().emit(NEW_MESSAGE, &packet).await {

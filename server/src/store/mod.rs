@@ -3,7 +3,7 @@
 
 mod turns;
 
-use std::sync::Arc;
+use std::{sync::Arc, time::Duration};
 
 use app::protocol::{ChatMessage, MessageMeta};
 use sqlx::{any::AnyPoolOptions, AnyConnection, AnyPool, Row};
@@ -64,6 +64,11 @@ macro_rules! select_messages {
     };
 }
 
+/// A message waits at most this long for a database connection, then is refused as
+/// `unavailable` (the page resends it) rather than keeping its sender waiting for sqlx's default
+/// of 30 s while the database is down.
+const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(3);
+
 impl Store {
     /// Opens (creating it if needed) and migrates the database at `url`.
     pub async fn open(url: &str) -> Result<Self, StoreError> {
@@ -76,6 +81,7 @@ impl Store {
             return Err(StoreError::UnsupportedUrl(url.to_owned()));
         };
         let pool = AnyPoolOptions::new()
+            .acquire_timeout(ACQUIRE_TIMEOUT)
             .connect(url)
             .await
             .map_err(StoreError::Open)?;

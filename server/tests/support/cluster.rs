@@ -116,6 +116,22 @@ pub struct Redis {
 impl Redis {
     pub fn start() -> Self {
         let port = free_port();
+        Self {
+            port,
+            process: Self::spawn(port),
+        }
+    }
+
+    /// Kills the server (SIGKILL, as a crash would), then starts an empty one on the same port
+    /// once `down` has run.
+    pub async fn crash_then_restart(&mut self, down: impl AsyncFnOnce()) {
+        self.process.kill().ok();
+        self.process.wait().ok();
+        down().await;
+        self.process = Self::spawn(self.port);
+    }
+
+    fn spawn(port: u16) -> Child {
         let process = Command::new("redis-server")
             .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
             .args(["--save", "", "--appendonly", "no"])
@@ -123,7 +139,7 @@ impl Redis {
             .spawn()
             .expect("redis-server is on PATH");
         wait_for_port(port);
-        Self { port, process }
+        process
     }
 
     pub fn url(&self) -> String {
@@ -145,7 +161,7 @@ pub struct Database {
 }
 
 impl Database {
-    async fn create() -> Self {
+    pub async fn create() -> Self {
         static CREATED: AtomicUsize = AtomicUsize::new(0);
         let name = format!(
             "chat_test_{}_{}",
@@ -173,6 +189,25 @@ impl Database {
 
     pub async fn connect(&self) -> PgConnection {
         PgConnection::connect(&self.url).await.unwrap()
+    }
+
+    /// Takes the database away from its clients (their connections are closed and new ones
+    /// refused) or gives it back, as an outage of the database server would, without touching
+    /// the server other tests share.
+    pub async fn set_reachable(&self, reachable: bool) {
+        let name = &self.name;
+        let mut admin = admin().await;
+        let allow = format!("ALTER DATABASE {name} ALLOW_CONNECTIONS {reachable}");
+        admin.execute(raw_sql(AssertSqlSafe(allow))).await.unwrap();
+        if !reachable {
+            sqlx::query(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1",
+            )
+            .bind(name)
+            .execute(&mut admin)
+            .await
+            .unwrap();
+        }
     }
 }
 

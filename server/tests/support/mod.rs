@@ -56,7 +56,11 @@ impl TestServer {
     /// A server with an empty history of its own, which lives as long as `history`, and no
     /// flood control: tests send hundreds of messages as fast as they can, from one address.
     pub async fn start(history: &TempDir) -> Self {
-        let mut config = config_on(history);
+        Self::start_unlimited(config_on(history)).await
+    }
+
+    /// A server on `config` without flood control.
+    pub async fn start_unlimited(mut config: Config) -> Self {
         config.message_burst = 0;
         config.address_message_burst = 0;
         config.max_connections_per_address = 0;
@@ -114,6 +118,20 @@ impl Address for TestServer {
     fn url(&self) -> String {
         format!("http://{}", self.addr)
     }
+}
+
+/// GETs `path`: the status and the body.
+pub async fn get(server: &impl Address, path: &str) -> (reqwest::StatusCode, String) {
+    let response = reqwest::get(format!("{}{path}", server.url()))
+        .await
+        .unwrap();
+    (response.status(), response.text().await.unwrap())
+}
+
+/// `/readyz`: the status and each dependency's state.
+pub async fn readiness(server: &impl Address) -> (u16, Value) {
+    let (status, body) = get(server, "/readyz").await;
+    (status.as_u16(), serde_json::from_str(&body).unwrap())
 }
 
 /// The texts of the messages a room's page is rendered with, oldest first.
