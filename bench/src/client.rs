@@ -4,17 +4,25 @@
 //! them: `0{…}` open, `2`/`3` ping/pong, `40{auth}` connect to `/`, `40{"sid"…}` connected,
 //! `44{…}` refused, `42[event, args…]` an event; a polling body joins packets with `\x1e`.
 
-use std::time::Duration;
-
-use futures_util::{SinkExt, StreamExt};
-use tokio::{net::TcpStream, sync::mpsc, task::JoinHandle};
-use tokio_tungstenite::{
-    connect_async_with_config,
-    tungstenite::{protocol::WebSocketConfig, Message, Utf8Bytes},
-    MaybeTlsStream, WebSocketStream,
+use std::{
+    net::{IpAddr, SocketAddr},
+    time::Duration,
 };
 
-pub type Stream = WebSocketStream<MaybeTlsStream<TcpStream>>;
+use futures_util::{SinkExt, StreamExt};
+use tokio::{
+    net::{TcpSocket, TcpStream},
+    sync::mpsc,
+    task::JoinHandle,
+};
+use tokio_tungstenite::{
+    client_async_with_config,
+    tungstenite::{protocol::WebSocketConfig, Message, Utf8Bytes},
+    WebSocketStream,
+};
+
+/// Plain TCP: the generator only ever talks to servers on loopback.
+pub type Stream = WebSocketStream<TcpStream>;
 
 /// The event a chat message travels as, both ways (the seed's name).
 pub const NEW_MESSAGE: &str = "nuevo mensaje";
@@ -45,21 +53,38 @@ pub enum ClientError {
     Refused(String),
     #[error("no answer within {0:?}")]
     Timeout(Duration),
+    #[error("not a server address: {0}")]
+    Address(String),
+    #[error("tcp: {0}")]
+    Tcp(#[from] std::io::Error),
 }
 
 /// How clients reach the server.
 #[derive(Clone)]
 pub struct Connector {
     pub transport: Transport,
+    /// Where connections leave from (the system's choice if none).
+    local: Option<IpAddr>,
     /// Shared by every polling client: its pool holds each client's long poll and its posts.
     http: reqwest::Client,
 }
 
 impl Connector {
     pub fn new(transport: Transport) -> Self {
+        Self::from_address(transport, None)
+    }
+
+    /// Clients whose connections leave from `local`: any of 127.0.0.0/8 reaches a server on
+    /// loopback, and to the server each is another client address (its per-address limits).
+    pub fn from_address(transport: Transport, local: Option<IpAddr>) -> Self {
+        let http = reqwest::Client::builder()
+            .local_address(local)
+            .build()
+            .expect("a plain HTTP client builds");
         Self {
             transport,
-            http: reqwest::Client::new(),
+            local,
+            http,
         }
     }
 
@@ -73,7 +98,7 @@ impl Connector {
     ) -> Result<Client, ClientError> {
         let handshake = async {
             match self.transport {
-                Transport::Websocket => websocket(base, auth).await,
+                Transport::Websocket => websocket(base, auth, self.local).await,
                 Transport::Polling => Polling::handshake(self.http.clone(), base, auth).await,
             }
         };
@@ -120,6 +145,13 @@ impl Client {
             .await
     }
 
+    /// Sends a chat message asking for an acknowledgement numbered `ack` (the server's answer
+    /// comes back as a `43{ack}[…]` packet).
+    pub async fn send_with_ack(&mut self, text: &str, ack: u64) -> Result<(), ClientError> {
+        self.send_packet(format!("42{ack}[\"{NEW_MESSAGE}\",\"{text}\"]"))
+            .await
+    }
+
     pub async fn pong(&mut self) -> Result<(), ClientError> {
         self.send_packet("3".to_owned()).await
     }
@@ -133,16 +165,30 @@ impl Client {
     }
 }
 
-async fn websocket(base: &str, auth: &str) -> Result<Client, ClientError> {
-    let url = format!(
-        "{}/socket.io/?EIO=4&transport=websocket",
-        base.replacen("http", "ws", 1)
-    );
+async fn websocket(base: &str, auth: &str, local: Option<IpAddr>) -> Result<Client, ClientError> {
+    let host = base
+        .strip_prefix("http://")
+        .map(|rest| rest.trim_end_matches('/'))
+        .ok_or_else(|| ClientError::Address(base.to_owned()))?;
+    let server = tokio::net::lookup_host(host)
+        .await?
+        .next()
+        .ok_or_else(|| ClientError::Address(base.to_owned()))?;
+    let socket = match server {
+        SocketAddr::V4(_) => TcpSocket::new_v4()?,
+        SocketAddr::V6(_) => TcpSocket::new_v6()?,
+    };
+    if let Some(local) = local {
+        socket.bind(SocketAddr::new(local, 0))?;
+    }
+    let tcp = socket.connect(server).await?;
+    tcp.set_nodelay(true)?;
+    let url = format!("ws://{host}/socket.io/?EIO=4&transport=websocket");
     // Small buffers: most connections are idle, and every byte counts 20,000 times.
     let config = WebSocketConfig::default()
         .write_buffer_size(0)
         .max_message_size(Some(1 << 20));
-    let (mut stream, _) = connect_async_with_config(url, Some(config), true).await?;
+    let (mut stream, _) = client_async_with_config(url, tcp, Some(config)).await?;
     let open = next_text(&mut stream).await?;
     if !open.starts_with('0') {
         return Err(ClientError::Unexpected(open));

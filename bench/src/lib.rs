@@ -6,3 +6,4 @@ pub mod payload;
 pub mod probe;
 pub mod report;
 pub mod run;
+pub mod stress;

@@ -6,6 +6,7 @@
 
 use std::{
     cell::RefCell,
+    future::Future,
     rc::Rc,
     time::{Duration, Instant},
 };
@@ -121,6 +122,16 @@ impl Tally {
 
 /// Runs `plan` to the end. Must be called inside a `LocalSet`.
 pub async fn run(plan: Plan) -> anyhow::Result<Report> {
+    Ok(run_during(plan, async {}).await?.0)
+}
+
+/// Runs `plan` with `during` alongside from the moment the senders start — whatever else the
+/// server must bear meanwhile (the stress test's storm and flooders) — and returns what `during`
+/// returned with the report. Must be called inside a `LocalSet`.
+pub async fn run_during<T>(
+    plan: Plan,
+    during: impl Future<Output = T>,
+) -> anyhow::Result<(Report, T)> {
     let started = Instant::now();
     let rss_before = plan.server.rss_bytes()?;
     let tally = Rc::new(RefCell::new(Tally::new(
@@ -136,7 +147,15 @@ pub async fn run(plan: Plan) -> anyhow::Result<Report> {
 
     // Each client lives from its connection on (answering pings: a client that sat waiting
     // for the others would be dropped by the server's heartbeat).
-    let (tasks, connects) = connect_all(&plan, |index, client| {
+    let crowd = Crowd {
+        count: plan.clients,
+        urls: &plan.urls,
+        connectors: &[Connector::new(plan.transport)],
+        auth: &plan.auth,
+        timeout: plan.connect_timeout,
+        concurrency: plan.connect_concurrency,
+    };
+    let (tasks, connects) = connect_all(crowd, |index, client| {
         let sending = (index < plan.senders && plan.rate > 0.0).then(|| Sending {
             sender: index as u32,
             every,
@@ -167,19 +186,23 @@ pub async fn run(plan: Plan) -> anyhow::Result<Report> {
 
     // Wait for the sending window, then for stragglers: until everything expected arrived, or
     // nothing arrived for a while, or the drain time is up.
-    tokio::time::sleep_until(sending_until.into()).await;
-    let drain_until = Instant::now() + plan.drain;
-    loop {
-        let expected = *sent.borrow() * connected as u64;
-        let (unique, quiet) = {
-            let tally = tally.borrow();
-            (tally.unique(), tally.last_delivery.elapsed())
-        };
-        if unique >= expected || Instant::now() >= drain_until || quiet > Duration::from_secs(2) {
-            break;
+    let drained = async {
+        tokio::time::sleep_until(sending_until.into()).await;
+        let drain_until = Instant::now() + plan.drain;
+        loop {
+            let expected = *sent.borrow() * connected as u64;
+            let (unique, quiet) = {
+                let tally = tally.borrow();
+                (tally.unique(), tally.last_delivery.elapsed())
+            };
+            if unique >= expected || Instant::now() >= drain_until || quiet > Duration::from_secs(2)
+            {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
         }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    };
+    let (during, ()) = tokio::join!(during, drained);
     let window = {
         let tally = tally.borrow();
         tally.last_delivery.max(sending_until) - window_start
@@ -224,7 +247,7 @@ pub async fn run(plan: Plan) -> anyhow::Result<Report> {
         cores,
     };
     let warnings = Warning::check(&cost);
-    Ok(Report {
+    let report = Report {
         dropped,
         label: plan.label,
         clients: plan.clients,
@@ -236,30 +259,42 @@ pub async fn run(plan: Plan) -> anyhow::Result<Report> {
         latency,
         cost,
         warnings,
-    })
+    };
+    Ok((report, during))
 }
 
-/// Connects `plan.clients` clients, `connect_concurrency` at a time, handing each to `start`
-/// (with its index) as soon as it is in; returns what `start` made of those that made it.
-async fn connect_all<T>(
-    plan: &Plan,
+/// Clients to connect: `count` of them, spread over `urls` and `connectors` in turn.
+pub struct Crowd<'a> {
+    pub count: usize,
+    pub urls: &'a [String],
+    pub connectors: &'a [Connector],
+    /// The `auth` of every handshake (JSON object, or empty).
+    pub auth: &'a str,
+    pub timeout: Duration,
+    /// Handshakes in flight at once.
+    pub concurrency: usize,
+}
+
+/// Connects the crowd, handing each client to `start` (with its index) as soon as it is in;
+/// returns what `start` made of those that made it.
+pub async fn connect_all<T>(
+    crowd: Crowd<'_>,
     mut start: impl FnMut(usize, Client) -> T,
 ) -> (Vec<T>, Connects) {
     let mut times = Histogram::<u64>::new_with_bounds(1, 120_000_000, 3).expect("static bounds");
     let mut failures = Vec::new();
-    let connector = Connector::new(plan.transport);
-    let attempts = (0..plan.clients).map(|index| {
-        let url = plan.urls[index % plan.urls.len()].clone();
-        let (auth, timeout) = (plan.auth.clone(), plan.connect_timeout);
-        let connector = connector.clone();
+    let attempts = (0..crowd.count).map(|index| {
+        let url = &crowd.urls[index % crowd.urls.len()];
+        let connector = &crowd.connectors[index % crowd.connectors.len()];
+        let (auth, timeout) = (crowd.auth, crowd.timeout);
         async move {
             let begun = Instant::now();
-            let result = connector.connect(&url, &auth, timeout).await;
+            let result = connector.connect(url, auth, timeout).await;
             (index, begun.elapsed(), result)
         }
     });
-    let mut results = stream::iter(attempts).buffer_unordered(plan.connect_concurrency);
-    let mut started = Vec::with_capacity(plan.clients);
+    let mut results = stream::iter(attempts).buffer_unordered(crowd.concurrency.max(1));
+    let mut started = Vec::with_capacity(crowd.count);
     while let Some((index, took, result)) = results.next().await {
         match result {
             Ok(client) => {
@@ -269,7 +304,7 @@ async fn connect_all<T>(
             Err(error) => failures.push(error.to_string()),
         }
     }
-    let connects = Connects::new(plan.clients, &times, failures);
+    let connects = Connects::new(crowd.count, &times, failures);
     (started, connects)
 }
 

@@ -76,6 +76,11 @@ pub struct Config {
     #[arg(long, env = "CHAT_FLOOD_DISCONNECT_AFTER", default_value_t = 50)]
     pub flood_disconnect_after: u32,
 
+    /// Seconds an address whose connection was cut off for flooding may not open new ones (they
+    /// are refused with `cooling_down`); its other connections stay. 0: no cool-down.
+    #[arg(long, env = "CHAT_FLOOD_COOLDOWN_SECONDS", default_value_t = 10.0)]
+    pub flood_cooldown_seconds: f64,
+
     /// Socket.IO connections one client address may hold at once (tabs, people behind one NAT).
     /// 0: no limit.
     #[arg(long, env = "CHAT_MAX_CONNECTIONS_PER_ADDRESS", default_value_t = 200)]
@@ -125,6 +130,8 @@ impl Config {
             per_address: Rate::new(self.address_message_burst, self.address_messages_per_second),
             disconnect_after: self.flood_disconnect_after,
             max_connections_per_address: self.max_connections_per_address,
+            cooldown: Duration::try_from_secs_f64(self.flood_cooldown_seconds)
+                .unwrap_or(Duration::ZERO),
             trust_forwarded_for: self.trust_forwarded_for,
         }
     }

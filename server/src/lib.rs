@@ -2,6 +2,7 @@
 
 pub mod config;
 mod http;
+pub mod memory;
 mod metrics;
 mod page;
 mod realtime;
@@ -19,6 +20,7 @@ use axum::{serve::ListenerExt, Router};
 use leptos::config::LeptosOptions;
 use socketioxide::{adapter::Adapter, layer::SocketIoLayer, SocketIo};
 use tokio::net::TcpListener;
+use tokio_util::task::TaskTracker;
 use tower_http::trace::TraceLayer;
 
 pub use config::Config;
@@ -31,6 +33,8 @@ pub struct App {
     pub io: Io,
     /// How long a graceful shutdown may take.
     pub grace: Duration,
+    /// The messages being stored, which a graceful shutdown waits for.
+    pub writes: TaskTracker,
 }
 
 pub async fn app(config: &Config) -> anyhow::Result<App> {
@@ -48,8 +52,10 @@ pub async fn app(config: &Config) -> anyhow::Result<App> {
         presence: Default::default(),
         metrics: Default::default(),
         flood: realtime::flood::Flood::new(config.flood_limits()),
+        writes: Default::default(),
     };
     let grace = config.shutdown_grace();
+    let writes = realtime.writes.clone();
     let origins = http::origin::AllowedOrigins::new(&config.allowed_origins);
     Ok(match &config.redis_url {
         None => {
@@ -58,6 +64,7 @@ pub async fn app(config: &Config) -> anyhow::Result<App> {
                 router: routes(options, realtime, origins, &io, layer),
                 io: Io::Single(io),
                 grace,
+                writes,
             }
         }
         Some(url) => {
@@ -68,6 +75,7 @@ pub async fn app(config: &Config) -> anyhow::Result<App> {
                 router: routes(options, realtime, origins, &io, layer),
                 io: Io::Cluster(io),
                 grace,
+                writes,
             }
         }
     })
@@ -106,11 +114,16 @@ fn routes<A: Adapter>(
 }
 
 /// Serves `app` until `shutdown` resolves, then stops accepting, disconnects every client (they
-/// reconnect elsewhere, or here after a restart) and returns once the open connections are done,
-/// or after the app's grace period if some are not.
+/// reconnect elsewhere, or here after a restart) and returns once the open connections and the
+/// messages being stored are done, or after the app's grace period if some are not.
 pub async fn serve(
     listener: TcpListener,
-    App { router, io, grace }: App,
+    App {
+        router,
+        io,
+        grace,
+        writes,
+    }: App,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     // Chat frames are small and must leave at once: with Nagle's algorithm a frame written while
@@ -136,10 +149,16 @@ pub async fn serve(
             Err(_) => std::future::pending().await,
         }
     };
+    let finished = async move {
+        let served = server.into_future().await;
+        writes.close();
+        writes.wait().await;
+        served
+    };
     tokio::select! {
-        served = server.into_future() => served,
+        served = finished => served,
         () = deadline => {
-            tracing::warn!(?grace, "connections still open after the grace period: stopping anyway");
+            tracing::warn!(?grace, "connections or writes still open after the grace period: stopping anyway");
             Ok(())
         }
     }

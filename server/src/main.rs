@@ -20,6 +20,7 @@ async fn main() -> anyhow::Result<()> {
         .await
         .with_context(|| format!("cannot listen on {}", config.addr))?;
     info!("listening on http://{}", listener.local_addr()?);
+    tokio::spawn(server::memory::give_back_after_crowds(app.io.clone()));
     server::serve(listener, app, shutdown_signal()).await?;
     info!("stopped");
     Ok(())

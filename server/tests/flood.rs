@@ -1,5 +1,5 @@
 //! Flood control: a connection over its rate is refused with `too_fast`, then cut off if it goes
-//! on; an address holds a bounded number of connections; everyone else is served meanwhile.
+//! on, and its address may not connect again for a while; an address holds a bounded number of connections; everyone else is served meanwhile.
 
 mod support;
 
@@ -15,6 +15,7 @@ async fn a_fast_sender_is_refused_then_cut_off_while_others_are_served() {
     config.message_burst = 5;
     config.messages_per_second = 0.01;
     config.flood_disconnect_after = 10;
+    config.flood_cooldown_seconds = 1.0;
     let server = TestServer::start_with(config).await;
     let flooder = ChatClient::connect(&server, Transport::Websocket).await;
     let mut reader = ChatClient::connect(&server, Transport::Polling).await;
@@ -55,6 +56,21 @@ async fn a_fast_sender_is_refused_then_cut_off_while_others_are_served() {
         "only accepted messages are relayed"
     );
     reader.assert_no(NEW_MESSAGE).await;
+
+    // The flooder's address may not connect again before its cool-down is over (its other
+    // connection stays); then it may.
+    let refused = ChatClient::try_connect(&server, Transport::Websocket, Handshake::default())
+        .await
+        .err()
+        .expect("no new connection while the address cools down");
+    assert!(
+        refused.contains(&HandshakeError::CoolingDown.to_string()),
+        "{refused}"
+    );
+    assert!(reader.send("sigo aquí").await.is_accepted());
+    tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+    let back = ChatClient::connect(&server, Transport::Websocket).await;
+    assert!(back.send("vuelvo con calma").await.is_accepted());
     server.stop().await;
 }
 

@@ -1,5 +1,6 @@
 //! The server binary as an operator runs it: JSON logs, and stopping on SIGTERM — clients told,
-//! nothing lost, exit 0, within the grace period even when a connection will not finish.
+//! messages being stored finished, nothing lost, exit 0, within the grace period even when a
+//! connection will not finish.
 
 mod support;
 
@@ -11,7 +12,10 @@ use std::{
     time::{Duration, Instant},
 };
 
-use serde_json::Value;
+use app::protocol::NEW_MESSAGE;
+use rust_socketio::Payload;
+use serde_json::{json, Value};
+use sqlx::{Connection, SqliteConnection};
 use support::{page_texts, Address, ChatClient, Transport};
 
 /// The real binary, logging JSON on stdout, with its history in `history`.
@@ -157,4 +161,40 @@ async fn a_connection_that_never_finishes_does_not_hold_the_stop_beyond_the_grac
         logged.iter().any(|m| m.contains("stopping anyway")),
         "{logged:?}"
     );
+}
+
+#[tokio::test]
+async fn a_message_being_stored_when_the_stop_comes_is_stored_before_the_exit() {
+    let history = support::history();
+    let mut server = Process::start(&history, &[]);
+    let ana = ChatClient::connect(&server, Transport::Websocket).await;
+    // Another process holds the database's write lock: the message waits in the store (which
+    // retries for 5 s) when the stop comes.
+    let database = format!("sqlite://{}", history.path().join("chat.db").display());
+    let mut blocker = SqliteConnection::connect(&database).await.unwrap();
+    sqlx::query("BEGIN EXCLUSIVE")
+        .execute(&mut blocker)
+        .await
+        .unwrap();
+    let message = Payload::Text(vec![
+        json!("en vuelo"),
+        json!({"clientOffset": "u-vuelo-1"}),
+    ]);
+    ana.socket.emit(NEW_MESSAGE, message).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+
+    server.terminate();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(
+        server.child.try_wait().unwrap().is_none(),
+        "the server waits for the write"
+    );
+    sqlx::query("ROLLBACK").execute(&mut blocker).await.unwrap();
+    let (status, _) = server.wait(Duration::from_secs(10));
+    assert!(status.success(), "{status}");
+    let stored: Vec<String> = sqlx::query_scalar("SELECT body FROM messages")
+        .fetch_all(&mut blocker)
+        .await
+        .unwrap();
+    assert_eq!(stored, ["en vuelo"], "stored before the process exited");
 }

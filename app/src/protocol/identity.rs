@@ -41,6 +41,8 @@ pub enum HandshakeError {
         "Demasiadas conexiones desde tu dirección: cierra alguna pestaña e inténtalo de nuevo."
     )]
     TooManyConnections,
+    #[error("Has enviado demasiados mensajes seguidos: espera unos segundos antes de volver.")]
+    CoolingDown,
 }
 
 /// A handshake after validation, with the defaults filled in.

@@ -1,6 +1,10 @@
 //! Flood control: how fast one connection, and one client address with all its connections,
 //! may send messages (token buckets), how many connections one address may hold, and when a
-//! connection that keeps sending over its limit is cut off.
+//! connection that keeps sending over its limit is cut off — after which its address may not
+//! connect again for a while.
+//!
+//! An address's state outlives its connections until it could not matter any more (its bucket
+//! full again, its cool-down over): reconnecting must not be a way to get a fresh bucket.
 //!
 //! Per node: a cluster's nodes each count what reaches them (nginx keeps a client on one node).
 
@@ -11,7 +15,7 @@ use std::{
         atomic::{AtomicU32, Ordering},
         Arc, Mutex,
     },
-    time::Instant,
+    time::{Duration, Instant},
 };
 
 use app::protocol::{HandshakeError, Rejection};
@@ -43,6 +47,8 @@ pub struct FloodLimits {
     pub disconnect_after: u32,
     /// Connections one address may hold (0: any number).
     pub max_connections_per_address: u32,
+    /// How long an address whose connection was cut off for flooding may not connect again.
+    pub cooldown: Duration,
     /// Whether the client's address is the last hop of `X-Forwarded-For` (behind a proxy).
     pub trust_forwarded_for: bool,
 }
@@ -62,6 +68,12 @@ impl Bucket {
         }
     }
 
+    /// Whether it would be full by `now`, as a new one is.
+    fn is_full(&self, rate: Rate, now: Instant) -> bool {
+        self.tokens + now.saturating_duration_since(self.at).as_secs_f64() * rate.per_second
+            >= rate.burst
+    }
+
     fn take(&mut self, rate: Rate, now: Instant) -> bool {
         let refill = now.saturating_duration_since(self.at).as_secs_f64() * rate.per_second;
         self.tokens = (self.tokens + refill).min(rate.burst);
@@ -75,17 +87,41 @@ impl Bucket {
     }
 }
 
-/// One address's share: its bucket and its open connections.
+/// One address's share: its bucket, its open connections, its cool-down.
 struct Address {
     bucket: Option<Bucket>,
     connections: u32,
+    /// Set when one of its connections was cut off for flooding: no new one before then.
+    cool_until: Option<Instant>,
 }
+
+impl Address {
+    /// Whether forgetting it changes nothing: a new entry would be the same.
+    fn is_blank(&self, rate: Option<Rate>, now: Instant) -> bool {
+        self.connections == 0
+            && self.cool_until.is_none_or(|until| until <= now)
+            && match (&self.bucket, rate) {
+                (Some(bucket), Some(rate)) => bucket.is_full(rate, now),
+                _ => true,
+            }
+    }
+}
+
+/// Every address with a state, and when the blank ones were last swept away.
+struct Addresses {
+    states: HashMap<IpAddr, Address>,
+    swept_at: Instant,
+}
+
+/// How often admissions sweep away addresses gone blank since they were last connected: a
+/// walk over the map at most this often, and forgotten addresses stay at most this long.
+const SWEEP_EVERY: Duration = Duration::from_secs(1);
 
 /// The node's flood control.
 #[derive(Clone)]
 pub struct Flood {
     limits: FloodLimits,
-    addresses: Arc<Mutex<HashMap<IpAddr, Address>>>,
+    addresses: Arc<Mutex<Addresses>>,
 }
 
 /// An admitted connection's hold on its address's count, released when the socket (which keeps it
@@ -101,13 +137,12 @@ struct Held {
 impl Drop for Held {
     fn drop(&mut self) {
         let Some(address) = self.address else { return };
+        let rate = self.flood.limits.per_address;
         let mut addresses = self.flood.addresses.lock().unwrap();
-        if let Some(entry) = addresses.get_mut(&address) {
+        if let Some(entry) = addresses.states.get_mut(&address) {
             entry.connections = entry.connections.saturating_sub(1);
-            // The entry, and its bucket with it, goes with the last connection: reconnecting
-            // gets a full bucket, which the per-connection limit already allows anyway.
-            if entry.connections == 0 {
-                addresses.remove(&address);
+            if entry.is_blank(rate, Instant::now()) {
+                addresses.states.remove(&address);
             }
         }
     }
@@ -122,9 +157,13 @@ pub struct Sender {
 
 impl Flood {
     pub fn new(limits: FloodLimits) -> Self {
+        let addresses = Addresses {
+            states: HashMap::new(),
+            swept_at: Instant::now(),
+        };
         Self {
             limits,
-            addresses: Default::default(),
+            addresses: Arc::new(Mutex::new(addresses)),
         }
     }
 
@@ -150,14 +189,27 @@ impl Flood {
             .map(|ConnectInfo(peer)| peer.ip())
     }
 
-    /// Counts a new connection from `address`, unless the address holds too many already.
+    /// Counts a new connection from `address`, unless the address holds too many already or is
+    /// cooling down after a flood.
     pub fn admit(&self, address: Option<IpAddr>) -> Result<Admission, HandshakeError> {
         if let Some(ip) = address {
+            let now = Instant::now();
+            let rate = self.limits.per_address;
             let mut addresses = self.addresses.lock().unwrap();
-            let entry = addresses.entry(ip).or_insert_with(|| Address {
-                bucket: self.limits.per_address.map(Bucket::full),
+            if now.duration_since(addresses.swept_at) >= SWEEP_EVERY {
+                addresses
+                    .states
+                    .retain(|_, entry| !entry.is_blank(rate, now));
+                addresses.swept_at = now;
+            }
+            let entry = addresses.states.entry(ip).or_insert_with(|| Address {
+                bucket: rate.map(Bucket::full),
                 connections: 0,
+                cool_until: None,
             });
+            if entry.cool_until.is_some_and(|until| now < until) {
+                return Err(HandshakeError::CoolingDown);
+            }
             let cap = self.limits.max_connections_per_address;
             if cap > 0 && entry.connections >= cap {
                 return Err(HandshakeError::TooManyConnections);
@@ -205,12 +257,23 @@ impl Flood {
         after > 0 && sender.refused_in_a_row.load(Ordering::Relaxed) >= after
     }
 
+    /// Starts the cool-down of the address of `sender`, which is being cut off for flooding.
+    pub fn cut_off(&self, sender: &Sender) {
+        let Some(ip) = sender.admission.0.address else {
+            return;
+        };
+        if let Some(entry) = self.addresses.lock().unwrap().states.get_mut(&ip) {
+            entry.cool_until = Some(Instant::now() + self.limits.cooldown);
+        }
+    }
+
     fn take_for_address(&self, sender: &Sender, now: Instant) -> bool {
         let (Some(ip), Some(rate)) = (sender.admission.0.address, self.limits.per_address) else {
             return true;
         };
         let mut addresses = self.addresses.lock().unwrap();
         match addresses
+            .states
             .get_mut(&ip)
             .and_then(|entry| entry.bucket.as_mut())
         {
@@ -232,6 +295,7 @@ mod tests {
             per_address: Rate::new(5, 1.0),
             disconnect_after: 4,
             max_connections_per_address: 2,
+            cooldown: Duration::from_millis(200),
             trust_forwarded_for: false,
         }
     }
@@ -290,6 +354,42 @@ mod tests {
     }
 
     #[test]
+    fn reconnecting_does_not_refill_the_address_bucket() {
+        let flood = Flood::new(limits());
+        let first = flood.sender(flood.admit(HOME).unwrap());
+        assert!((0..3).all(|_| flood.allow(&first).is_ok()));
+        drop(first);
+        let second = flood.sender(flood.admit(HOME).unwrap());
+        let allowed = (0..3).filter(|_| flood.allow(&second).is_ok()).count();
+        assert_eq!(allowed, 2, "what the address had left of its 5");
+    }
+
+    #[test]
+    fn an_address_cut_off_for_flooding_cools_down_then_connects_again() {
+        let flood = Flood::new(limits());
+        let sender = flood.sender(flood.admit(HOME).unwrap());
+        flood.cut_off(&sender);
+        drop(sender);
+        assert_eq!(flood.admit(HOME).err(), Some(HandshakeError::CoolingDown));
+        std::thread::sleep(Duration::from_millis(250));
+        assert!(flood.admit(HOME).is_ok());
+    }
+
+    #[test]
+    fn addresses_are_forgotten_once_blank() {
+        let flood = Flood::new(limits());
+        let sender = flood.sender(flood.admit(HOME).unwrap());
+        flood.allow(&sender).unwrap();
+        drop(sender);
+        let states = || flood.addresses.lock().unwrap().states.len();
+        assert_eq!(states(), 1, "its bucket is not full yet");
+        std::thread::sleep(Duration::from_millis(1_100));
+        let other = Some(IpAddr::V4(std::net::Ipv4Addr::new(127, 0, 0, 2)));
+        let _other = flood.admit(other).unwrap();
+        assert_eq!(states(), 1, "swept: only the new one is left");
+    }
+
+    #[test]
     fn the_forwarded_address_counts_only_behind_a_trusted_proxy() {
         let (request, ()) = axum::http::Request::builder()
             .header("x-forwarded-for", "203.0.113.9, 198.51.100.7")
@@ -317,6 +417,7 @@ mod tests {
             per_address: Rate::new(0, 1.0),
             disconnect_after: 0,
             max_connections_per_address: 0,
+            cooldown: Duration::ZERO,
             trust_forwarded_for: false,
         });
         let admissions: Vec<_> = (0..1000).map(|_| flood.admit(HOME).unwrap()).collect();

@@ -61,6 +61,7 @@ pub async fn publish<A: Adapter>(
 }
 
 pub async fn relay<A: Adapter>(mut event: Event<A>, identity: Identity, realtime: Realtime) {
+    let _writing = realtime.writes.token();
     let socket = event.socket();
     realtime.metrics.message_in();
     let verdict = event
@@ -119,6 +120,7 @@ pub fn refuse<A: Adapter>(
     if realtime.flood.is_flooding(sender) {
         warn!(id = %socket.id, "flooding: disconnected");
         realtime.metrics.flood_disconnect();
+        realtime.flood.cut_off(sender);
         socket.disconnect().ok();
         return;
     }

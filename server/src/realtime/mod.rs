@@ -21,6 +21,7 @@ use socketioxide::{
     socket::DisconnectReason,
     SocketIo, SocketIoBuilder,
 };
+use tokio_util::task::TaskTracker;
 use tracing::info;
 
 use crate::{metrics::Metrics, store::Store};
@@ -47,6 +48,9 @@ pub struct Realtime {
     pub presence: Presence,
     pub metrics: Metrics,
     pub flood: Flood,
+    /// Messages being stored and relayed: a stopping server waits for them (within its grace
+    /// period) so that none is cut off between its sender's event and the store.
+    pub writes: TaskTracker,
 }
 
 /// A node's Socket.IO server: alone, or one of a cluster over Redis.
@@ -57,11 +61,12 @@ pub enum Io {
 }
 
 impl Io {
-    /// Clients connected to this node.
+    /// Clients connected to this node (none once it is closed: `close` removes the namespace,
+    /// which `SocketIo::sockets` would panic on).
     pub fn connections(&self) -> usize {
         match self {
-            Io::Single(io) => io.sockets().len(),
-            Io::Cluster(io) => io.sockets().len(),
+            Io::Single(io) => io.of("/").map_or(0, |ns| ns.sockets().len()),
+            Io::Cluster(io) => io.of("/").map_or(0, |ns| ns.sockets().len()),
         }
     }
 
