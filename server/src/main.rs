@@ -1,7 +1,7 @@
 use anyhow::Context;
 use clap::Parser;
 use server::{config::LogFormat, Config};
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, TcpSocket};
 use tracing::info;
 use tracing_subscriber::EnvFilter;
 
@@ -16,14 +16,31 @@ async fn main() -> anyhow::Result<()> {
     }
 
     let app = server::app(&config).await?;
-    let listener = TcpListener::bind(config.addr)
-        .await
-        .with_context(|| format!("cannot listen on {}", config.addr))?;
+    let listener =
+        listen(config.addr).with_context(|| format!("cannot listen on {}", config.addr))?;
     info!("listening on http://{}", listener.local_addr()?);
     tokio::spawn(server::memory::give_back_after_crowds(app.io.clone()));
     server::serve(listener, app, shutdown_signal()).await?;
     info!("stopped");
     Ok(())
+}
+
+/// Connections the kernel may hold for the server before it accepts them. tokio's default of
+/// 1,024 overflows when thousands of clients reconnect at once (a restart, a network cut): the
+/// kernel then drops their SYNs and each waits a second to retry (measured by the stress run).
+/// The kernel caps it at `net.core.somaxconn`.
+const BACKLOG: u32 = 4_096;
+
+fn listen(addr: std::net::SocketAddr) -> std::io::Result<TcpListener> {
+    let socket = if addr.is_ipv4() {
+        TcpSocket::new_v4()?
+    } else {
+        TcpSocket::new_v6()?
+    };
+    // A restarted server binds its port again at once, as std's `bind` allows on Unix.
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(BACKLOG)
 }
 
 async fn shutdown_signal() {

@@ -2,7 +2,7 @@
 //!
 //! glibc's malloc keeps what the program frees in its arenas for reuse and returns only the top
 //! of each heap. After a reconnect storm that is the storm's whole peak, tens of MiB held for
-//! good; `malloc_trim` hands the free pages back (docs/BENCHMARKS.md, "Stress": 92 MiB back to
+//! good; `malloc_trim` hands the free pages back (docs/hardening.md, "Stress": 92 MiB back to
 //! 26 MiB). Other allocators and platforms manage on their own: there this does nothing.
 
 use std::time::Duration;

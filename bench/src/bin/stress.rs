@@ -56,7 +56,7 @@ struct Args {
     #[arg(long, default_value_t = 500.0)]
     max_p99_ms: f64,
     /// Bound: MiB the server's resident memory may stay above its baseline after the storm
-    /// (glibc keeps some of a storm's peak as fragments: docs/BENCHMARKS.md, "Stress").
+    /// (glibc keeps some of a storm's peak as fragments: docs/hardening.md, "Stress").
     #[arg(long, default_value_t = 32)]
     max_growth_mib: u64,
     /// Also write the report as JSON here.
