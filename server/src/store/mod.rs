@@ -398,4 +398,69 @@ mod tests {
         assert_eq!(store.after("a", 0, 10).await.unwrap().len(), 1);
         assert!(first.meta.at.ends_with('Z'), "{}", first.meta.at);
     }
+
+    /// One send of a generated history: a room, and a client offset from a small set so that
+    /// resends are frequent.
+    fn sends() -> impl proptest::strategy::Strategy<Value = Vec<(usize, Option<u8>)>> {
+        use proptest::prelude::*;
+        proptest::collection::vec((0..3usize, proptest::option::of(0..8u8)), 1..40)
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(48))]
+
+        /// The resume contract, against a model: every new message gets a higher offset than
+        /// all before it and is relayed once; a resend (same client offset, in any room) gets
+        /// the first one's message back and is relayed never; and from any offset a client may
+        /// hold, a room's `after` is exactly that room's later messages in order.
+        #[test]
+        fn offsets_keep_the_resume_contract(sends in sends()) {
+            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+            runtime.block_on(async {
+                let (store, _dir) = scratch().await;
+                let rooms = ["a", "b", "c"];
+                let mut model: Vec<ChatMessage> = Vec::new();
+                for (n, (room, client_offset)) in sends.iter().enumerate() {
+                    let text = format!("m{n}");
+                    let client_offset = client_offset.map(|k| format!("u-{k}"));
+                    let relayed = std::sync::Mutex::new(Vec::new());
+                    let stored = store
+                        .insert_then(
+                            message(rooms[*room], &text, client_offset.as_deref()),
+                            async |new| relayed.lock().unwrap().push(new.clone()),
+                        )
+                        .await
+                        .unwrap();
+                    let relayed = relayed.into_inner().unwrap();
+                    let first = model.iter().find(|m| {
+                        client_offset.is_some() && m.meta.client_offset == client_offset
+                    });
+                    match (stored, first) {
+                        (Stored::Duplicate(again), Some(first)) => {
+                            assert_eq!(&again, first);
+                            assert!(relayed.is_empty(), "a resend is relayed");
+                        }
+                        (Stored::New(new), None) => {
+                            assert!(model.last().is_none_or(|last| last.meta.id < new.meta.id));
+                            assert_eq!(relayed, [new.clone()]);
+                            model.push(new);
+                        }
+                        (stored, first) => panic!("stored {stored:?}, first sent as {first:?}"),
+                    }
+                }
+                for room in rooms {
+                    let of_room: Vec<&ChatMessage> = model.iter().filter(|m| m.meta.room == room).collect();
+                    let latest = of_room.last().map_or(0, |m| m.meta.id);
+                    assert_eq!(store.latest_offset(room).await.unwrap(), latest);
+                    let held = std::iter::once(0).chain(model.iter().map(|m| m.meta.id));
+                    for offset in held {
+                        let expected: Vec<&ChatMessage> =
+                            of_room.iter().copied().filter(|m| m.meta.id > offset).collect();
+                        let after = store.after(room, offset, usize::MAX >> 1).await.unwrap();
+                        assert_eq!(after.iter().collect::<Vec<_>>(), expected, "{room} after {offset}");
+                    }
+                }
+            });
+        }
+    }
 }
