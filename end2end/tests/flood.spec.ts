@@ -1,5 +1,6 @@
 // Flood control as a person meets it: sending faster than the server allows shows why the
-// message did not go, and the messages within the limit went through.
+// message did not go, and the messages within the limit went through; going on regardless cuts
+// the page off, says why, and it comes back by itself after a pause.
 
 import { connected, expect, send, test, watchConsole } from '../support/fixtures';
 import { ChatServer } from '../support/server';
@@ -29,6 +30,43 @@ test('a person who sends too fast is told so, and what went before is delivered'
     await reader.goto(server.url);
     await expect(reader.locator('#listado-msjs .message__text')).toHaveText(['rápido 1', 'rápido 2', 'rápido 3']);
     await other.close();
+  } finally {
+    await context.close();
+    await server.stop();
+  }
+  expect(errors, 'console errors').toEqual([]);
+});
+
+test('a person cut off for flooding is told why and comes back after the cool-down', async ({ browser }) => {
+  // A burst of 2; the 3rd refusal in a row cuts the connection off, and the address may not
+  // come back for 2 s (the page waits 10 s, the server's default).
+  const server = await ChatServer.start({
+    args: [
+      '--message-burst', '2', '--messages-per-second', '0.1',
+      '--flood-disconnect-after', '3', '--flood-cooldown-seconds', '2',
+    ],
+  });
+  const context = await browser.newContext();
+  const errors: string[] = [];
+  try {
+    const page = await context.newPage();
+    watchConsole(page, errors);
+    await page.goto(server.url);
+    await connected(page);
+    for (let n = 1; n <= 5; n++) await send(page, `sin parar ${n}`);
+
+    const notice = page.locator('#aviso');
+    await expect(notice).toHaveText(
+      'Te hemos desconectado por enviar demasiados mensajes seguidos: vuelves en unos segundos.',
+    );
+    await expect(page.locator('#estado')).toHaveAttribute('data-state', 'disconnected');
+    await page.screenshot({ path: test.info().outputPath('cut-off.png'), fullPage: true });
+
+    await expect(page.locator('#estado')).toHaveAttribute('data-state', 'connected', { timeout: 15_000 });
+    await expect(notice).not.toHaveText(/desconectado/);
+    await send(page, 'con calma');
+    await expect(page.locator('#listado-msjs .message:not(.message--failed) .message__text').last())
+      .toHaveText('con calma');
   } finally {
     await context.close();
     await server.stop();

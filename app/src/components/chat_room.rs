@@ -23,6 +23,12 @@ const TYPING_FADES_AFTER: Duration = Duration::from_secs(6);
 const NARROW_SCREEN: &str = "(max-width: 799px)";
 /// How often the list of rooms is refreshed.
 const ROOMS_EVERY: Duration = Duration::from_secs(15);
+/// How long the page waits before connecting again when the server turned it away: the
+/// server's default cool-down after a flood.
+const COME_BACK_AFTER: Duration = Duration::from_secs(10);
+/// What the page says when the server cut it off (it gives no reason then: only floods do it).
+const CUT_OFF: &str =
+    "Te hemos desconectado por enviar demasiados mensajes seguidos: vuelves en unos segundos.";
 
 /// The page's socket, once the browser has opened it. A socket is not `Send`, so it lives in
 /// browser-local storage made by the effect that opens it: the server never holds one, and a
@@ -279,6 +285,27 @@ fn connect(
         }
     });
     set_interval(refresh_rooms, ROOMS_EVERY);
+
+    // Turned away (too many tabs from one address, a flood's cool-down, cut off for flooding):
+    // say why, and come back after the server's default cool-down.
+    let again = socket.clone();
+    socket.on_turned_away(move |reason| {
+        let reason = reason.unwrap_or_else(|| CUT_OFF.to_owned());
+        state.notice.set(Some(reason.clone()));
+        let again = again.clone();
+        set_timeout(
+            move || {
+                // The notice goes with the new try, unless another replaced it meanwhile.
+                state.notice.update(|notice| {
+                    if notice.as_deref() == Some(reason.as_str()) {
+                        *notice = None;
+                    }
+                });
+                again.try_again();
+            },
+            COME_BACK_AFTER,
+        );
+    });
 
     let typing_since = StoredValue::new(HashMap::<String, f64>::new());
     let stop_typing = move |user: &str| {

@@ -30,6 +30,10 @@ extern "C" {
     #[wasm_bindgen(method)]
     pub fn connect(this: &Socket);
 
+    /// Whether the client will go on trying to connect by itself.
+    #[wasm_bindgen(method, getter)]
+    pub fn active(this: &Socket) -> bool;
+
     #[wasm_bindgen(method)]
     pub fn disconnect(this: &Socket);
 }

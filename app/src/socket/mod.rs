@@ -104,6 +104,38 @@ impl Socket {
         }
     }
 
+    /// Reports when the server turned the client away — refused its handshake (with the reason
+    /// it gave) or cut it off (no reason) — after which the official client does not try again
+    /// by itself.
+    pub fn on_turned_away(&self, listener: impl Fn(Option<String>) + 'static) {
+        let listener = std::rc::Rc::new(listener);
+        let (refused, socket) = (listener.clone(), self.raw.clone());
+        let on_error = Closure::<dyn Fn(JsValue)>::new(move |error: JsValue| {
+            if !socket.active() {
+                let reason = js_sys::Reflect::get(&error, &"message".into())
+                    .ok()
+                    .and_then(|message| message.as_string());
+                refused(reason);
+            }
+        });
+        self.raw
+            .on("connect_error", on_error.as_ref().unchecked_ref());
+        on_error.forget();
+        let on_disconnect = Closure::<dyn Fn(JsValue)>::new(move |reason: JsValue| {
+            if reason.as_string().as_deref() == Some("io server disconnect") {
+                listener(None);
+            }
+        });
+        self.raw
+            .on("disconnect", on_disconnect.as_ref().unchecked_ref());
+        on_disconnect.forget();
+    }
+
+    /// Tries to connect again, after the server turned the client away.
+    pub fn try_again(&self) {
+        self.raw.connect();
+    }
+
     /// Emits `event` with `args` (a tuple: each element is one argument; `()` for none) and waits for the
     /// acknowledgement, through the client's queue: sent in order, retried, held while offline.
     pub async fn request<A: Serialize, R: DeserializeOwned>(
