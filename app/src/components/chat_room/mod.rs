@@ -1,5 +1,7 @@
-use std::collections::HashMap;
-use std::time::Duration;
+//! The chat page's one component: its state, what the person does (send, retry, rename, scroll
+//! back), and its layout. What the server sends is routed into that state by `events`.
+
+mod events;
 
 use leptos::{prelude::*, task::spawn_local};
 
@@ -9,26 +11,15 @@ use super::{
 use crate::connection::ConnectionState;
 use crate::me;
 use crate::protocol::{
-    check_name, Ack, ChatMessage, Handshake, MessageMeta, Presence, RoomSummary, SendMeta,
-    UserEvent, DEFAULT_NAME, HISTORY, HISTORY_PAGE, NEW_MESSAGE, PRESENCE, PRESENCE_NAMES, ROOMS,
-    STOP_TYPING, TYPING, USER_JOINED, USER_LEFT,
+    check_name, Ack, RoomSummary, SendMeta, DEFAULT_NAME, HISTORY_PAGE, NEW_MESSAGE,
 };
 use crate::server_fns::load_history;
 use crate::socket::Socket;
 use crate::timeline::{Delivery, Timeline};
+use events::connect;
 
-/// Someone's "typing" fades if no new one comes within this time (their "stop" may be lost).
-const TYPING_FADES_AFTER: Duration = Duration::from_secs(6);
 /// Where the sidebar stops fitting beside the chat (as in style/main.css).
 const NARROW_SCREEN: &str = "(max-width: 799px)";
-/// How often the list of rooms is refreshed.
-const ROOMS_EVERY: Duration = Duration::from_secs(15);
-/// How long the page waits before connecting again when the server turned it away: the
-/// server's default cool-down after a flood.
-const COME_BACK_AFTER: Duration = Duration::from_secs(10);
-/// What the page says when the server cut it off (it gives no reason then: only floods do it).
-const CUT_OFF: &str =
-    "Te hemos desconectado por enviar demasiados mensajes seguidos: vuelves en unos segundos.";
 
 /// The page's socket, once the browser has opened it. A socket is not `Send`, so it lives in
 /// browser-local storage made by the effect that opens it: the server never holds one, and a
@@ -238,147 +229,4 @@ pub fn ChatRoom(room: String) -> impl IntoView {
             </main>
         </div>
     }
-}
-
-/// Opens the socket and routes every server event into the page's state.
-fn connect(
-    state: ChatState,
-    room: String,
-    user_id: String,
-) -> Result<Socket, crate::socket::SocketError> {
-    let timeline = state.timeline;
-    let name = state.name;
-    let (me_live, me_replayed) = (user_id.clone(), user_id.clone());
-    let this_room = room.clone();
-    let socket = Socket::connect(move || Handshake {
-        name: Some(name.get_untracked()),
-        user_id: Some(user_id.clone()),
-        room: Some(room.clone()),
-        offset: timeline.with_untracked(Timeline::last_id),
-    })?;
-
-    let rooms_socket = socket.clone();
-    let refresh_rooms = move || {
-        let (socket, room_name) = (rooms_socket.clone(), this_room.clone());
-        spawn_local(async move {
-            if let Ok(rooms) = socket.request::<_, Vec<RoomSummary>>(ROOMS, &()).await {
-                // A crowded room announces nobody: its count is kept current from here.
-                let named = state.people.with(Vec::len);
-                if let Some(here) = rooms.iter().find(|summary| summary.name == room_name) {
-                    if named >= PRESENCE_NAMES {
-                        state.unnamed.set(here.online.saturating_sub(named));
-                    }
-                }
-                state.rooms.set(rooms);
-            }
-        });
-    };
-    let (on_connect, rooms_on_join, rooms_on_leave) = (
-        refresh_rooms.clone(),
-        refresh_rooms.clone(),
-        refresh_rooms.clone(),
-    );
-    socket.on_state(move |now| {
-        state.connection.set(now);
-        if now == ConnectionState::Connected {
-            on_connect();
-        }
-    });
-    set_interval(refresh_rooms, ROOMS_EVERY);
-
-    // Turned away (too many tabs from one address, a flood's cool-down, cut off for flooding):
-    // say why, and come back after the server's default cool-down.
-    let again = socket.clone();
-    socket.on_turned_away(move |reason| {
-        let reason = reason.unwrap_or_else(|| CUT_OFF.to_owned());
-        state.notice.set(Some(reason.clone()));
-        let again = again.clone();
-        set_timeout(
-            move || {
-                // The notice goes with the new try, unless another replaced it meanwhile.
-                state.notice.update(|notice| {
-                    if notice.as_deref() == Some(reason.as_str()) {
-                        *notice = None;
-                    }
-                });
-                again.try_again();
-            },
-            COME_BACK_AFTER,
-        );
-    });
-
-    let typing_since = StoredValue::new(HashMap::<String, f64>::new());
-    let stop_typing = move |user: &str| {
-        state
-            .typing
-            .update(|typing| typing.retain(|other| other != user));
-    };
-
-    socket.on_pair(
-        NEW_MESSAGE,
-        move |text: String, meta: Option<MessageMeta>| {
-            if let Some(meta) = meta {
-                stop_typing(&meta.user);
-                timeline.update(|timeline| timeline.receive(ChatMessage { text, meta }, &me_live));
-            }
-        },
-    );
-    socket.on(HISTORY, move |batch: Vec<ChatMessage>| {
-        timeline.update(|timeline| {
-            batch
-                .into_iter()
-                .for_each(|m| timeline.receive(m, &me_replayed))
-        });
-    });
-    socket.on(PRESENCE, move |presence: Presence| {
-        state
-            .unnamed
-            .set(presence.online.saturating_sub(presence.users.len()));
-        state.people.set(presence.users)
-    });
-    // The server announces people, not tabs: each arrival is a new person, even with a name
-    // somebody else has.
-    socket.on(USER_JOINED, move |event: UserEvent| {
-        state.people.update(|people| {
-            people.push(event.user.clone());
-            people.sort_by_key(|name| name.to_lowercase());
-        });
-        timeline.update(|timeline| timeline.notice(format!("{} se ha unido", event.user)));
-        rooms_on_join();
-    });
-    socket.on(USER_LEFT, move |event: UserEvent| {
-        state.people.update(|people| {
-            if let Some(at) = people.iter().position(|name| *name == event.user) {
-                people.remove(at);
-            }
-        });
-        stop_typing(&event.user);
-        timeline.update(|timeline| timeline.notice(format!("{} ha salido", event.user)));
-        rooms_on_leave();
-    });
-    socket.on(TYPING, move |event: UserEvent| {
-        let now = js_sys::Date::now();
-        typing_since.update_value(|since| {
-            since.insert(event.user.clone(), now);
-        });
-        state.typing.update(|typing| {
-            if !typing.contains(&event.user) {
-                typing.push(event.user.clone());
-            }
-        });
-        set_timeout(
-            move || {
-                let superseded =
-                    typing_since.with_value(|since| since.get(&event.user) != Some(&now));
-                if !superseded {
-                    stop_typing(&event.user);
-                }
-            },
-            TYPING_FADES_AFTER,
-        );
-    });
-    socket.on(STOP_TYPING, move |event: UserEvent| {
-        stop_typing(&event.user)
-    });
-    Ok(socket)
 }
