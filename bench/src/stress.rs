@@ -27,7 +27,8 @@ use crate::{
 
 #[derive(Debug, Clone)]
 pub struct StressPlan {
-    /// The people: a chat run whose sending window the storm and the flooders share.
+    /// The people: a chat run whose sending window the storm and the flooders share (its
+    /// duration is theirs plus `settle`, whatever the plan says).
     pub people: Plan,
     pub storm: Storm,
     /// Clients sending as fast as they can, each from an address of its own.

@@ -78,6 +78,7 @@ fn main() -> anyhow::Result<ExitCode> {
             clients: args.people,
             senders: args.talkers.min(args.people),
             rate: args.rate,
+            // Set by `stress` from the storm's.
             duration: Duration::ZERO,
             payload_bytes: 128,
             connect_concurrency: 16,
