@@ -114,7 +114,7 @@ async fn a_long_absence_is_replayed_in_batches() {
 }
 
 #[tokio::test]
-async fn a_resent_message_is_stored_and_relayed_once_but_acknowledged_each_time() {
+async fn a_resent_message_is_stored_once_and_acknowledged_and_relayed_with_its_first_id() {
     let history = support::history();
     let server = TestServer::start(&history).await;
     let ana = ChatClient::connect(&server, Transport::Websocket).await;
@@ -135,6 +135,8 @@ async fn a_resent_message_is_stored_and_relayed_once_but_acknowledged_each_time(
     assert_eq!(relayed.text, "una sola vez");
     assert_eq!(relayed.meta.client_offset.as_deref(), Some("ana-1"));
     assert_eq!(relayed.meta.user, "Anónimo");
+    // Relayed again, the same message: a client keeping messages by id shows it once.
+    assert_eq!(beto.next_message().await, relayed);
     beto.assert_no(NEW_MESSAGE).await;
 
     let mut later = ChatClient::connect_as(&server, Transport::Websocket, resuming_from(0)).await;

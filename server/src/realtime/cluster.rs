@@ -72,6 +72,14 @@ pub enum ClusterError {
 /// adapter's): a few MiB at most, used only during bursts.
 const PUBSUB_BUFFER: usize = 8_192;
 
+/// How long a question to the other nodes (who is in a room, the barrier after a message) waits
+/// for their answers. A node that just died never answers, and until this runs out the room
+/// whose turn waits on it is stalled — 5 s with the adapter's default, long enough for clients
+/// to time out and resend. A live node answers within milliseconds; only a saturated cluster
+/// (broadcast p99 in seconds, docs/deploy.md) answers later, and then the barrier lets the turn
+/// go without it: order across nodes may slip under overload, nothing is lost.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(2);
+
 /// Connects to Redis at `url` and returns the adapter's constructor. The client reconnects
 /// forever, backing off up to 2 s.
 pub async fn connect(
@@ -108,7 +116,9 @@ pub async fn connect(
             async { Ok(()) }
         }
     });
-    let adapter = RedisAdapterConfig::default().with_stream_buffer(PUBSUB_BUFFER);
+    let adapter = RedisAdapterConfig::default()
+        .with_stream_buffer(PUBSUB_BUFFER)
+        .with_request_timeout(REQUEST_TIMEOUT);
     let constructor = RedisAdapterCtr::new_with_fred_config(client.clone(), adapter)
         .await
         .map_err(ClusterError::Connect)?;

@@ -1,7 +1,8 @@
 //! `"nuevo mensaje"`: validate, store, then relay to the room, sender included (the seed's
-//! `io.emit`, per room). A resend of a stored message is acknowledged but not relayed again.
+//! `io.emit`, per room). A resend of a stored message is acknowledged with its first id, and
+//! relayed again (clients keep messages by id).
 
-use app::protocol::{Ack, Identity, Rejection, SentMessage, NEW_MESSAGE};
+use app::protocol::{Ack, ChatMessage, Identity, Rejection, SentMessage, NEW_MESSAGE};
 use socketioxide::{adapter::Adapter, operators::BroadcastOperators, BroadcastError};
 use tracing::{debug, error, warn};
 
@@ -15,7 +16,10 @@ use crate::store::{NewMessage, StoreError, Stored};
 const BARRIER: &str = "\u{1}barrier";
 
 /// Stores `message`, then relays it to `room` (which must include whoever should see it), which
-/// `everyone` reaches whole (the namespace). A resend of a stored message is not relayed again.
+/// `everyone` reaches whole (the namespace). A resend of a stored message is relayed again: its
+/// first relay may never have happened — its node can die between the commit and the relay, and
+/// then only the resend brings it to the other nodes' clients. Clients keep messages by id, so
+/// nobody is shown it twice.
 pub async fn publish<A: Adapter>(
     realtime: &Realtime,
     room: BroadcastOperators<A>,
@@ -23,41 +27,58 @@ pub async fn publish<A: Adapter>(
     message: NewMessage<'_>,
 ) -> Result<Stored, StoreError> {
     let writing = std::time::Instant::now();
-    realtime
+    let stored = realtime
         .store
         .insert_then(message, async |new| {
             realtime.metrics.stored(writing.elapsed());
-            // Without Redis, this node's clients at least hear it now; the others get it
-            // replayed when the link is back (`cluster`). Asked only now, with the message
-            // committed: asked before waiting for the turn, a link that came back meanwhile
-            // would keep it local although the replay had already read the store without it.
-            let link_up = realtime.link.is_up();
-            let room = if link_up { room } else { room.local() };
-            let packet = (&new.text, &new.meta);
-            match room.clone().emit(NEW_MESSAGE, &packet).await {
-                // The room's turn passes on only once every node has handed this message to its
-                // clients: a node receives other nodes' messages a few task hops after Redis
-                // sends them, and the next message, stored by the next turn's holder, could
-                // otherwise reach that holder's own clients first. Each node handles broadcasts
-                // and requests from one stream in order, so its answer to a request sent now
-                // comes after it delivered the message. On a single node it is a local no-op.
-                Ok(()) if link_up => {
-                    if let Err(error) = everyone.within(BARRIER).rooms().await {
-                        warn!(%error, "could not wait for the other nodes to deliver a message");
-                    }
+            // The room's turn passes on only once every node has handed this message to its
+            // clients: a node receives other nodes' messages a few task hops after Redis
+            // sends them, and the next message, stored by the next turn's holder, could
+            // otherwise reach that holder's own clients first. Each node handles broadcasts
+            // and requests from one stream in order, so its answer to a request sent now
+            // comes after it delivered the message. On a single node it is a local no-op.
+            if deliver(realtime, room.clone(), new).await {
+                if let Err(error) = everyone.within(BARRIER).rooms().await {
+                    warn!(%error, "could not wait for the other nodes to deliver a message");
                 }
-                Ok(()) => {}
-                // Redis refused it before this node's clients got it.
-                Err(BroadcastError::Adapter(error)) => {
-                    warn!(%error, "message not relayed to the other nodes");
-                    room.local().emit(NEW_MESSAGE, &packet).await.ok();
-                }
-                // A receiver whose buffer is full misses this one; it is in the history, and
-                // the sender is still told its message is stored.
-                Err(error) => warn!(%error, "message not delivered to every client"),
             }
         })
-        .await
+        .await?;
+    if let Stored::Duplicate(again) = &stored {
+        deliver(realtime, room, again).await;
+    }
+    Ok(stored)
+}
+
+/// Hands a stored message to `room`'s clients on every node; true if it went through Redis.
+///
+/// Without Redis, this node's clients at least hear it now; the others get it replayed when the
+/// link is back (`cluster`). Asked only once the message is committed (inside its room's turn
+/// for a new one): asked before waiting for the turn, a link that came back meanwhile would
+/// keep it local although the replay had already read the store without it.
+async fn deliver<A: Adapter>(
+    realtime: &Realtime,
+    room: BroadcastOperators<A>,
+    message: &ChatMessage,
+) -> bool {
+    let link_up = realtime.link.is_up();
+    let room = if link_up { room } else { room.local() };
+    let packet = (&message.text, &message.meta);
+    match room.clone().emit(NEW_MESSAGE, &packet).await {
+        Ok(()) => link_up,
+        // Redis refused it before this node's clients got it.
+        Err(BroadcastError::Adapter(error)) => {
+            warn!(%error, "message not relayed to the other nodes");
+            room.local().emit(NEW_MESSAGE, &packet).await.ok();
+            false
+        }
+        // A receiver whose buffer is full misses this one; it is in the history, and the
+        // sender is still told its message is stored.
+        Err(error) => {
+            warn!(%error, "message not delivered to every client");
+            link_up
+        }
+    }
 }
 
 pub async fn relay<A: Adapter>(mut event: Event<A>, identity: Identity, realtime: Realtime) {
@@ -84,7 +105,7 @@ pub async fn relay<A: Adapter>(mut event: Event<A>, identity: Identity, realtime
                     Ack::stored(stored.meta.id)
                 }
                 Ok(Stored::Duplicate(stored)) => {
-                    debug!(id = %socket.id, offset = stored.meta.id, "resend acknowledged");
+                    debug!(id = %socket.id, offset = stored.meta.id, "resend acknowledged and relayed again");
                     Ack::stored(stored.meta.id)
                 }
                 Err(failure) => {
