@@ -2,12 +2,20 @@
 // message did not go, and the messages within the limit went through; going on regardless cuts
 // the page off, says why, and it comes back by itself after a pause.
 
+import type { Browser, Page } from '@playwright/test';
 import { connected, expect, send, test, watchConsole } from '../support/fixtures';
 import { ChatServer } from '../support/server';
 
-test('a person who sends too fast is told so, and what went before is delivered', async ({ browser }) => {
-  // A burst of 3, then one message every 10 s: the 4th and 5th of a quick run are refused.
-  const server = await ChatServer.start({ args: ['--message-burst', '3', '--messages-per-second', '0.1'] });
+/**
+ * Runs `use` with a connected page of a server started with `args`; stops both afterwards and
+ * fails on any console error of the pages `use` watches through `errors`.
+ */
+async function onServer(
+  browser: Browser,
+  args: string[],
+  use: (page: Page, server: ChatServer, errors: string[]) => Promise<void>,
+) {
+  const server = await ChatServer.start({ args });
   const context = await browser.newContext();
   const errors: string[] = [];
   try {
@@ -15,6 +23,17 @@ test('a person who sends too fast is told so, and what went before is delivered'
     watchConsole(page, errors);
     await page.goto(server.url);
     await connected(page);
+    await use(page, server, errors);
+  } finally {
+    await context.close();
+    await server.stop();
+  }
+  expect(errors, 'console errors').toEqual([]);
+}
+
+test('a person who sends too fast is told so, and what went before is delivered', async ({ browser }) => {
+  // A burst of 3, then one message every 10 s: the 4th and 5th of a quick run are refused.
+  await onServer(browser, ['--message-burst', '3', '--messages-per-second', '0.1'], async (page, server, errors) => {
     for (let n = 1; n <= 5; n++) await send(page, `rápido ${n}`);
 
     await expect(page.locator('#aviso')).toHaveText('Vas demasiado rápido: espera un momento.');
@@ -24,35 +43,23 @@ test('a person who sends too fast is told so, and what went before is delivered'
     await page.screenshot({ path: test.info().outputPath('flood.png'), fullPage: true });
 
     // Another person sees only what was accepted.
-    const other = await context.browser()!.newContext();
+    const other = await browser.newContext();
     const reader = await other.newPage();
     watchConsole(reader, errors);
     await reader.goto(server.url);
     await expect(reader.locator('#listado-msjs .message__text')).toHaveText(['rápido 1', 'rápido 2', 'rápido 3']);
     await other.close();
-  } finally {
-    await context.close();
-    await server.stop();
-  }
-  expect(errors, 'console errors').toEqual([]);
+  });
 });
 
 test('a person cut off for flooding is told why and comes back after the cool-down', async ({ browser }) => {
   // A burst of 2; the 3rd refusal in a row cuts the connection off, and the address may not
   // come back for 2 s (the page waits 10 s, the server's default).
-  const server = await ChatServer.start({
-    args: [
-      '--message-burst', '2', '--messages-per-second', '0.1',
-      '--flood-disconnect-after', '3', '--flood-cooldown-seconds', '2',
-    ],
-  });
-  const context = await browser.newContext();
-  const errors: string[] = [];
-  try {
-    const page = await context.newPage();
-    watchConsole(page, errors);
-    await page.goto(server.url);
-    await connected(page);
+  const args = [
+    '--message-burst', '2', '--messages-per-second', '0.1',
+    '--flood-disconnect-after', '3', '--flood-cooldown-seconds', '2',
+  ];
+  await onServer(browser, args, async (page) => {
     for (let n = 1; n <= 5; n++) await send(page, `sin parar ${n}`);
 
     const notice = page.locator('#aviso');
@@ -67,9 +74,5 @@ test('a person cut off for flooding is told why and comes back after the cool-do
     await send(page, 'con calma');
     await expect(page.locator('#listado-msjs .message:not(.message--failed) .message__text').last())
       .toHaveText('con calma');
-  } finally {
-    await context.close();
-    await server.stop();
-  }
-  expect(errors, 'console errors').toEqual([]);
+  });
 });
