@@ -121,7 +121,7 @@ impl Config {
 
     /// How long a graceful shutdown may take.
     pub fn shutdown_grace(&self) -> Duration {
-        Duration::try_from_secs_f64(self.shutdown_seconds).unwrap_or(Duration::ZERO)
+        seconds(self.shutdown_seconds)
     }
 
     pub fn flood_limits(&self) -> FloodLimits {
@@ -130,8 +130,7 @@ impl Config {
             per_address: Rate::new(self.address_message_burst, self.address_messages_per_second),
             disconnect_after: self.flood_disconnect_after,
             max_connections_per_address: self.max_connections_per_address,
-            cooldown: Duration::try_from_secs_f64(self.flood_cooldown_seconds)
-                .unwrap_or(Duration::ZERO),
+            cooldown: seconds(self.flood_cooldown_seconds),
             trust_forwarded_for: self.trust_forwarded_for,
         }
     }
@@ -149,4 +148,9 @@ impl Config {
         options.site_root = self.site_root.to_string_lossy().into();
         Ok(options)
     }
+}
+
+/// A setting in seconds as a duration; a negative or impossible value means none.
+fn seconds(value: f64) -> Duration {
+    Duration::try_from_secs_f64(value).unwrap_or(Duration::ZERO)
 }

@@ -215,11 +215,6 @@ impl<'de> Deserialize<'de> for StrictText {
     }
 }
 
-/// Whether a message has nothing to show. Clients do not send such messages; the server rejects them.
-pub fn is_blank(text: &str) -> bool {
-    text.trim().is_empty()
-}
-
 /// The text of a message as it is stored and relayed, or why it is refused: see
 /// `text::message_text`.
 pub fn check_message(text: &str, max_chars: usize) -> Result<String, Rejection> {

@@ -28,7 +28,7 @@ pub fn message_text(text: &str, max_chars: usize) -> Result<String, TextError> {
         return Err(TextError::TooLong);
     }
     let text = normalized(&text.replace("\r\n", "\n"));
-    if text.trim().is_empty() {
+    if is_blank(&text) {
         return Err(TextError::Blank);
     }
     check_length(&text, max_chars)?;
@@ -39,6 +39,12 @@ pub fn message_text(text: &str, max_chars: usize) -> Result<String, TextError> {
         return Err(TextError::ForbiddenCharacter);
     }
     Ok(text)
+}
+
+/// Whether a message has nothing to show. Clients do not send such messages; the server rejects
+/// them.
+pub fn is_blank(text: &str) -> bool {
+    text.trim().is_empty()
 }
 
 /// A nickname, cleaned: trimmed, 1 to `MAX_NAME_CHARS` characters, on one line.

@@ -68,15 +68,19 @@ impl Bucket {
         }
     }
 
+    /// Its tokens at `now`, refilled since it was last taken from.
+    fn tokens_at(&self, rate: Rate, now: Instant) -> f64 {
+        let refill = now.saturating_duration_since(self.at).as_secs_f64() * rate.per_second;
+        (self.tokens + refill).min(rate.burst)
+    }
+
     /// Whether it would be full by `now`, as a new one is.
     fn is_full(&self, rate: Rate, now: Instant) -> bool {
-        self.tokens + now.saturating_duration_since(self.at).as_secs_f64() * rate.per_second
-            >= rate.burst
+        self.tokens_at(rate, now) >= rate.burst
     }
 
     fn take(&mut self, rate: Rate, now: Instant) -> bool {
-        let refill = now.saturating_duration_since(self.at).as_secs_f64() * rate.per_second;
-        self.tokens = (self.tokens + refill).min(rate.burst);
+        self.tokens = self.tokens_at(rate, now);
         self.at = now;
         if self.tokens >= 1.0 {
             self.tokens -= 1.0;

@@ -26,6 +26,8 @@ pub async fn publish<A: Adapter>(
     everyone: BroadcastOperators<A>,
     message: NewMessage<'_>,
 ) -> Result<Stored, StoreError> {
+    // A stopping server waits for this (`Realtime::writes`), whichever way the message came.
+    let _tracked = realtime.writes.token();
     let writing = std::time::Instant::now();
     let stored = realtime
         .store
@@ -82,7 +84,6 @@ async fn deliver<A: Adapter>(
 }
 
 pub async fn relay<A: Adapter>(mut event: Event<A>, identity: Identity, realtime: Realtime) {
-    let _writing = realtime.writes.token();
     let socket = event.socket();
     realtime.metrics.message_in();
     let verdict = event
