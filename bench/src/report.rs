@@ -1,6 +1,6 @@
 //! A run's figures, as a table for people and JSON for documents and charts.
 
-use std::fmt;
+use std::{collections::BTreeMap, fmt};
 
 use hdrhistogram::Histogram;
 use serde::{Deserialize, Serialize};
@@ -25,6 +25,10 @@ pub struct Report {
 pub struct Connects {
     pub attempted: usize,
     pub connected: usize,
+    /// Attempts the server answered with a `connect_error` (its reason, and how many times).
+    #[serde(default)]
+    pub refused: BTreeMap<String, usize>,
+    /// Attempts that got no answer: a timeout, a transport error.
     pub failed: usize,
     /// The first few failures, as the client saw them.
     pub failures: Vec<String>,
@@ -34,11 +38,17 @@ pub struct Connects {
 }
 
 impl Connects {
-    pub fn new(attempted: usize, times: &Histogram<u64>, failures: Vec<String>) -> Self {
+    pub fn new(
+        attempted: usize,
+        times: &Histogram<u64>,
+        refused: BTreeMap<String, usize>,
+        failures: Vec<String>,
+    ) -> Self {
         let ms = |micros: u64| micros as f64 / 1_000.0;
         Self {
             attempted,
             connected: times.len() as usize,
+            refused,
             failed: failures.len(),
             failures: failures.into_iter().take(5).collect(),
             p50_ms: ms(times.value_at_quantile(0.5)),
@@ -150,6 +160,9 @@ impl fmt::Display for Report {
             "connect   {}/{} ok, {} failed; p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
             c.connected, c.attempted, c.failed, c.p50_ms, c.p99_ms, c.max_ms
         )?;
+        for (reason, times) in &c.refused {
+            writeln!(f, "          refused {times} times: {reason}")?;
+        }
         for failure in &c.failures {
             writeln!(f, "          failure: {failure}")?;
         }

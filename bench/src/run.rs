@@ -6,6 +6,7 @@
 
 use std::{
     cell::RefCell,
+    collections::BTreeMap,
     future::Future,
     rc::Rc,
     time::{Duration, Instant},
@@ -16,7 +17,7 @@ use hdrhistogram::Histogram;
 use tokio::{sync::watch, task::spawn_local};
 
 use crate::{
-    client::{classify, Client, Connector, Incoming, Transport},
+    client::{classify, Client, ClientError, Connector, Incoming, Transport},
     payload::Payload,
     probe::{self, Processes},
     report::{Connects, Cost, Delivery, Latency, Report, Warning},
@@ -184,19 +185,15 @@ pub async fn run_during<T>(
     let sending_until = window_start + plan.duration;
     go.send_replace(Some((window_start, sending_until)));
 
-    // Wait for the sending window, then for stragglers: until everything expected arrived, or
-    // nothing arrived for a while, or the drain time is up.
+    // Wait for the sending window, then for stragglers: until everything expected arrived or
+    // the drain time is up. Not "until nothing arrived for a while": on a busy machine a pause
+    // is not a loss, and only the drain time says when late becomes lost.
     let drained = async {
         tokio::time::sleep_until(sending_until.into()).await;
         let drain_until = Instant::now() + plan.drain;
         loop {
             let expected = *sent.borrow() * connected as u64;
-            let (unique, quiet) = {
-                let tally = tally.borrow();
-                (tally.unique(), tally.last_delivery.elapsed())
-            };
-            if unique >= expected || Instant::now() >= drain_until || quiet > Duration::from_secs(2)
-            {
+            if tally.borrow().unique() >= expected || Instant::now() >= drain_until {
                 break;
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
@@ -282,7 +279,7 @@ pub async fn connect_all<T>(
     mut start: impl FnMut(usize, Client) -> T,
 ) -> (Vec<T>, Connects) {
     let mut times = Histogram::<u64>::new_with_bounds(1, 120_000_000, 3).expect("static bounds");
-    let mut failures = Vec::new();
+    let (mut refused, mut failures) = (BTreeMap::<String, usize>::new(), Vec::new());
     let attempts = (0..crowd.count).map(|index| {
         let url = &crowd.urls[index % crowd.urls.len()];
         let connector = &crowd.connectors[index % crowd.connectors.len()];
@@ -301,10 +298,11 @@ pub async fn connect_all<T>(
                 times.saturating_record(took.as_micros().max(1) as u64);
                 started.push(start(index, client));
             }
+            Err(ClientError::Refused(reason)) => *refused.entry(reason).or_default() += 1,
             Err(error) => failures.push(error.to_string()),
         }
     }
-    let connects = Connects::new(crowd.count, &times, failures);
+    let connects = Connects::new(crowd.count, &times, refused, failures);
     (started, connects)
 }
 

@@ -1,8 +1,13 @@
 //! The stress test: people chatting at a human pace while a reconnect storm of thousands of
-//! clients and a few flooders hit a server that runs with its production limits. People must
-//! lose nothing and hear each other within a bound, the flooders must be refused (`too_fast`)
-//! and cut off, and once the storm is over the server must be back where it was: the same
-//! connections, and memory near its baseline.
+//! clients and a few flooders hit a server that runs with its production limits.
+//!
+//! What must hold on any machine, however busy, decides whether it passes: people lose nothing
+//! (no loss, no duplicate, nothing out of order, nobody dropped) and every message reaches them
+//! eventually (a liveness bound of seconds, not a latency target); every storm client is
+//! admitted or refused with a reason; the flooders are refused (`too_fast`) and cut off; once
+//! the storm is over the server has its connections back and its memory under a generous bound.
+//! Latency, CPU and memory are reported, never judged: they depend on what else the machine
+//! does, and they belong in `docs/BENCHMARKS.md` (`bench/run` runs this against both servers).
 //!
 //! Each part connects from addresses of its own in 127.0.0.0/8, so to the server's per-address
 //! limits the storm is many households, each flooder one more, and the people another.
@@ -15,7 +20,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use tokio::task::spawn_local;
 
 use crate::{
@@ -38,6 +43,15 @@ pub struct StressPlan {
     pub bounds: Bounds,
 }
 
+/// Waves a storm has at least, however long they take: the second one is what tests the
+/// server's recovery from the first.
+const MIN_WAVES: usize = 2;
+
+/// How long the server may take, after the storm and `settle`, to count its connections back
+/// to what they were: it notices a dropped TCP connection at once on loopback, unless the machine
+/// is too busy to run it.
+const CONNECTIONS_PATIENCE: Duration = Duration::from_secs(30);
+
 /// Waves of clients that all connect at once, stay a moment, and all drop at once (no goodbye:
 /// their TCP connections just close), again and again, as after a network cut.
 #[derive(Debug, Clone)]
@@ -49,20 +63,23 @@ pub struct Storm {
     pub duration: Duration,
     /// How long a wave stays connected before it drops.
     pub hold: Duration,
+    /// Each client's time to be admitted or refused; past it, the attempt failed.
+    pub connect_timeout: Duration,
     /// Handshakes in flight at once.
     pub concurrency: usize,
 }
 
-/// What the run must stay within to pass.
-#[derive(Debug, Clone, Serialize)]
+/// What the run must stay within to pass: what holds on any machine that works, however busy.
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Bounds {
-    /// The people's broadcast latency, 99th percentile.
-    pub latency_p99_ms: f64,
+    /// Liveness: the longest a delivery to the people may take (every message arrives, late or
+    /// not). Not a latency target: that is the reported p50/p99, compared in BENCHMARKS.md.
+    pub max_delivery_ms: f64,
     /// How far above its baseline the server's memory may stay once the storm is over.
     pub memory_growth_bytes: u64,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, Deserialize)]
 pub struct StressReport {
     pub people: Report,
     pub storm: StormReport,
@@ -73,12 +90,12 @@ pub struct StressReport {
     pub failures: Vec<String>,
 }
 
-#[derive(Debug, Default, Serialize)]
+#[derive(Debug, Default, Serialize, Deserialize)]
 pub struct StormReport {
     pub waves: Vec<Connects>,
 }
 
-#[derive(Debug, Default, Serialize)]
+#[derive(Debug, Default, Serialize, Deserialize)]
 pub struct FloodReport {
     pub sent: u64,
     pub accepted: u64,
@@ -90,11 +107,13 @@ pub struct FloodReport {
     pub connections_refused: u64,
 }
 
-/// What the server looked like before the storm, at its worst, and once it was over.
-#[derive(Debug, Default, Serialize)]
+/// What the server looked like before the storm, at its worst, and once it was over. The
+/// connections are its `chat_connections` gauge (none for a server without `/metrics`: the
+/// seed's).
+#[derive(Debug, Default, Serialize, Deserialize)]
 pub struct ServerReport {
-    pub connections_before: u64,
-    pub connections_after: u64,
+    pub connections_before: Option<u64>,
+    pub connections_after: Option<u64>,
     pub rss_before: u64,
     pub rss_peak: u64,
     pub rss_after: u64,
@@ -123,7 +142,7 @@ pub async fn stress(mut plan: StressPlan) -> anyhow::Result<StressReport> {
         tokio::time::sleep(settle).await;
         report.rss_peak = peak?;
         report.rss_after = server.rss_bytes()?;
-        report.connections_after = connections(&url).await?;
+        report.connections_after = connections_back_to(&url, report.connections_before).await?;
         anyhow::Ok((storm, flood, report))
     })
     .await?;
@@ -150,10 +169,14 @@ impl StressReport {
             }
         };
         check(
-            people.connects.failed == 0 && people.dropped == 0,
+            people.connects.failed == 0
+                && people.connects.refused.is_empty()
+                && people.dropped == 0,
             format!(
-                "people: {} failed to connect, {} dropped",
-                people.connects.failed, people.dropped
+                "people: {} failed to connect, {} refused, {} dropped",
+                people.connects.failed,
+                people.connects.refused.values().sum::<usize>(),
+                people.dropped
             ),
         );
         let delivery = &people.delivery;
@@ -169,21 +192,28 @@ impl StressReport {
             format!("people: {} out of order", delivery.out_of_order),
         );
         check(
-            people.latency.p99_ms <= self.bounds.latency_p99_ms,
+            people.latency.max_ms <= self.bounds.max_delivery_ms,
             format!(
-                "people: latency p99 {:.0} ms over {:.0} ms",
-                people.latency.p99_ms, self.bounds.latency_p99_ms
+                "people: a delivery took {:.0} ms, over the liveness bound of {:.0} ms",
+                people.latency.max_ms, self.bounds.max_delivery_ms
             ),
         );
+        // Refused with a reason (a `connect_error` the client can show) is an answer; silence
+        // is not.
         check(
-            self.storm.waves.len() >= 2 && self.storm.waves.iter().all(|wave| wave.failed == 0),
+            self.storm.waves.len() >= MIN_WAVES
+                && self
+                    .storm
+                    .waves
+                    .iter()
+                    .all(|wave| wave.failed == 0 && wave.connected > 0),
             format!(
-                "storm: {} waves, failures {:?}",
+                "storm: {} waves, (admitted, failed) {:?}",
                 self.storm.waves.len(),
                 self.storm
                     .waves
                     .iter()
-                    .map(|wave| wave.failed)
+                    .map(|wave| (wave.connected, wave.failed))
                     .collect::<Vec<_>>()
             ),
         );
@@ -195,18 +225,20 @@ impl StressReport {
             ),
         );
         check(
-            server.connections_after == server.connections_before,
+            server.connections_before.is_some()
+                && server.connections_after == server.connections_before,
             format!(
-                "server: {} connections after the storm, {} before",
+                "server: {:?} connections after the storm, {:?} before",
                 server.connections_after, server.connections_before
             ),
         );
         check(
             server.rss_after <= server.rss_before + self.bounds.memory_growth_bytes,
             format!(
-                "server: {} MiB after the storm, {} MiB before",
+                "server: {} MiB after the storm, {} MiB before (bound: {} MiB more)",
                 mib(server.rss_after),
-                mib(server.rss_before)
+                mib(server.rss_before),
+                mib(self.bounds.memory_growth_bytes)
             ),
         );
         failures
@@ -217,20 +249,21 @@ impl StressReport {
 /// the server's work for them (handshakes, presence, departures), not their room's traffic.
 const STORM_AUTH: &str = r#"{"room":"tormenta","name":"Tormenta"}"#;
 
-/// Waves, back to back until `until`: all connect, stay `hold`, all drop.
+/// Waves, back to back until `until` (and at least `MIN_WAVES`): all connect, stay `hold`, all
+/// drop.
 async fn waves(url: &str, storm: &Storm, until: Instant) -> StormReport {
     let connectors: Vec<Connector> = (0..storm.addresses.max(1))
         .map(|n| Connector::from_address(Transport::Websocket, Some(address(1, n))))
         .collect();
     let urls = [url.to_owned()];
     let mut report = StormReport::default();
-    while Instant::now() < until {
+    while report.waves.len() < MIN_WAVES || Instant::now() < until {
         let crowd = Crowd {
             count: storm.clients,
             urls: &urls,
             connectors: &connectors,
             auth: STORM_AUTH,
-            timeout: Duration::from_secs(30),
+            timeout: storm.connect_timeout,
             concurrency: storm.concurrency,
         };
         let (clients, connects) = connect_all(crowd, |_, client| spawn_local(idle(client))).await;
@@ -333,17 +366,30 @@ async fn peak_rss(server: &Processes, until: Instant) -> Result<u64, probe::Prob
     Ok(peak)
 }
 
-/// The server's `chat_connections` gauge.
-async fn connections(url: &str) -> anyhow::Result<u64> {
-    let metrics = reqwest::get(format!("{url}/metrics"))
-        .await?
-        .error_for_status()?
-        .text()
-        .await?;
-    metrics
+/// The server's `chat_connections` gauge; `None` if it has no `/metrics`.
+async fn connections(url: &str) -> anyhow::Result<Option<u64>> {
+    let response = reqwest::get(format!("{url}/metrics")).await?;
+    if response.status() == reqwest::StatusCode::NOT_FOUND {
+        return Ok(None);
+    }
+    let metrics = response.error_for_status()?.text().await?;
+    let gauge = metrics
         .lines()
         .find_map(|line| line.strip_prefix("chat_connections ")?.parse().ok())
-        .ok_or_else(|| anyhow::anyhow!("no chat_connections in {url}/metrics"))
+        .ok_or_else(|| anyhow::anyhow!("no chat_connections in {url}/metrics"))?;
+    Ok(Some(gauge))
+}
+
+/// The gauge once it is back to `baseline`, or as it is after `CONNECTIONS_PATIENCE`.
+async fn connections_back_to(url: &str, baseline: Option<u64>) -> anyhow::Result<Option<u64>> {
+    let until = Instant::now() + CONNECTIONS_PATIENCE;
+    loop {
+        let now = connections(url).await?;
+        if now == baseline || Instant::now() >= until {
+            return Ok(now);
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
 }
 
 /// The `n`th address of a part of the run: 127.0.`part`.(n + 1).
@@ -367,13 +413,17 @@ impl fmt::Display for StressReport {
         for (n, wave) in self.storm.waves.iter().enumerate() {
             writeln!(
                 f,
-                "  {}: {} / {}, {:.0} ms, {} failed",
+                "  {}: {} / {}, {:.0} ms, {} refused, {} failed",
                 n + 1,
                 wave.connected,
                 wave.attempted,
                 wave.p99_ms,
+                wave.refused.values().sum::<usize>(),
                 wave.failed
             )?;
+            for (reason, times) in &wave.refused {
+                writeln!(f, "     refused {times} times: {reason}")?;
+            }
         }
         let flood = &self.flood;
         writeln!(
@@ -382,11 +432,12 @@ impl fmt::Display for StressReport {
             flood.sent, flood.accepted, flood.refused_too_fast, flood.cut_off, flood.connections_refused
         )?;
         let server = &self.server;
+        let count = |gauge: Option<u64>| gauge.map_or("?".to_owned(), |n| n.to_string());
         writeln!(
             f,
             "server: connections {} before, {} after; memory {} MiB before, {} MiB peak, {} MiB after",
-            server.connections_before,
-            server.connections_after,
+            count(server.connections_before),
+            count(server.connections_after),
             mib(server.rss_before),
             mib(server.rss_peak),
             mib(server.rss_after)

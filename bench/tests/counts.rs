@@ -72,10 +72,8 @@ fn every_message_counted_once(transport: Transport) {
     assert_eq!(report.connects.connected, 30, "{:?}", report.connects);
     assert_eq!(report.dropped, 0);
     let delivery = &report.delivery;
-    assert!(
-        delivery.sent >= 3 * 15,
-        "each sender sent about 20: {delivery:?}"
-    );
+    // How many a sender manages in its second depends on the machine: counting is the point.
+    assert!(delivery.sent > 0, "{delivery:?}");
     assert_eq!(delivery.expected, delivery.sent * 30);
     assert_eq!(delivery.unique, delivery.expected, "{delivery:?}");
     assert_eq!(delivery.delivered, delivery.unique);

@@ -16,7 +16,7 @@ use app::protocol::NEW_MESSAGE;
 use rust_socketio::Payload;
 use serde_json::{json, Value};
 use sqlx::{Connection, SqliteConnection};
-use support::{page_texts, Address, ChatClient, Transport};
+use support::{get, page_texts, Address, ChatClient, Transport};
 
 /// The real binary, logging JSON on stdout, with its history in `history`.
 struct Process {
@@ -102,6 +102,17 @@ impl Drop for Process {
     }
 }
 
+/// Waits until the server's `/metrics` has `line`.
+async fn wait_for_metric(server: &Process, line: &str) {
+    let seen = tokio::time::timeout(support::PATIENCE, async {
+        while !get(server, "/metrics").await.1.lines().any(|l| l == line) {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await;
+    assert!(seen.is_ok(), "no {line:?} in /metrics");
+}
+
 /// Each line parsed as JSON: a line that is not JSON fails the test.
 fn json_lines(lines: &mut Lines<BufReader<ChildStdout>>) -> impl Iterator<Item = Value> + '_ {
     lines.map_while(Result::ok).map(|line| {
@@ -118,12 +129,16 @@ async fn sigterm_lets_clients_go_keeps_messages_and_they_come_back_after_a_resta
     ana.next_message().await;
 
     server.terminate();
-    let (status, took) = server.wait(Duration::from_secs(10));
+    let (status, _) = server.wait(Duration::from_secs(30));
     assert!(status.success(), "{status}");
-    assert!(took < Duration::from_secs(5), "stopping took {took:?}");
     let logged = server.logged();
     assert!(logged.iter().any(|m| m == "shutting down"), "{logged:?}");
     assert!(logged.iter().any(|m| m == "stopped"), "{logged:?}");
+    // The clients let go at once: the stop did not need its grace period.
+    assert!(
+        !logged.iter().any(|m| m.contains("stopping anyway")),
+        "{logged:?}"
+    );
 
     // The same address, as a restarted service has: the client finds it again by itself.
     let port = server.addr.port().to_string();
@@ -150,11 +165,13 @@ async fn a_connection_that_never_finishes_does_not_hold_the_stop_beyond_the_grac
     std::thread::sleep(Duration::from_millis(200));
 
     server.terminate();
-    let (status, took) = server.wait(Duration::from_secs(10));
+    // The wait bounds the stop (a server that never stopped fails here); how much later than
+    // the grace period it stops depends on how busy the machine is, and is not a claim.
+    let (status, took) = server.wait(Duration::from_secs(30));
     assert!(status.success(), "{status}");
     assert!(
-        took >= Duration::from_millis(900) && took < Duration::from_secs(4),
-        "stopped after {took:?}, the grace period being 1 s"
+        took >= Duration::from_millis(900),
+        "stopped after {took:?}: before the grace period of 1 s was over"
     );
     let logged = server.logged();
     assert!(
@@ -181,7 +198,8 @@ async fn a_message_being_stored_when_the_stop_comes_is_stored_before_the_exit() 
         json!({"clientOffset": "u-vuelo-1"}),
     ]);
     ana.socket.emit(NEW_MESSAGE, message).await.unwrap();
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    // The stop must find the message in the server's hands, waiting for the store.
+    wait_for_metric(&server, "chat_messages_in_total 1").await;
 
     server.terminate();
     tokio::time::sleep(Duration::from_millis(500)).await;
@@ -190,7 +208,7 @@ async fn a_message_being_stored_when_the_stop_comes_is_stored_before_the_exit() 
         "the server waits for the write"
     );
     sqlx::query("ROLLBACK").execute(&mut blocker).await.unwrap();
-    let (status, _) = server.wait(Duration::from_secs(10));
+    let (status, _) = server.wait(Duration::from_secs(30));
     assert!(status.success(), "{status}");
     let stored: Vec<String> = sqlx::query_scalar("SELECT body FROM messages")
         .fetch_all(&mut blocker)

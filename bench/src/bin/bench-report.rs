@@ -1,11 +1,12 @@
 //! `bench-report`: turns the JSON reports of a `bench/run` (`<scenario>-rust.json`,
 //! `<scenario>-node.json`) into the comparison table of docs/BENCHMARKS.md and its chart (SVG,
-//! drawn here: a few rectangles and labels need no plotting library).
+//! drawn here: a few rectangles and labels need no plotting library), and the stress run's
+//! (`stress-rust.json`, `stress-node.json`) into a table of its own.
 
 use std::{fmt::Write as _, fs, path::PathBuf};
 
 use anyhow::Context;
-use bench::report::Report;
+use bench::{report::Report, stress::StressReport};
 use clap::Parser;
 
 #[derive(Debug, Parser)]
@@ -84,7 +85,12 @@ const IDLE: &[Measure] = &[
 fn main() -> anyhow::Result<()> {
     let args = Args::parse();
     let pairs = read(&args.results)?;
-    fs::write(&args.markdown, table(&pairs))
+    let mut markdown = table(&pairs);
+    if let Some(stress) = read_stress(&args.results)? {
+        markdown.push('\n');
+        markdown.push_str(&stress);
+    }
+    fs::write(&args.markdown, markdown)
         .with_context(|| format!("cannot write {}", args.markdown.display()))?;
     fs::write(&args.svg, chart(&pairs))
         .with_context(|| format!("cannot write {}", args.svg.display()))?;
@@ -104,7 +110,10 @@ fn read(folder: &PathBuf) -> anyhow::Result<Vec<(String, Pair)>> {
             .file_name()
             .and_then(|n| n.to_str())
             .unwrap_or_default();
-        if let Some(scenario) = name.strip_suffix("-rust.json") {
+        let scenario = name
+            .strip_suffix("-rust.json")
+            .filter(|scenario| *scenario != STRESS);
+        if let Some(scenario) = scenario {
             let node = load(folder.join(format!("{scenario}-node.json")))?;
             pairs.push((
                 scenario.to_owned(),
@@ -117,6 +126,93 @@ fn read(folder: &PathBuf) -> anyhow::Result<Vec<(String, Pair)>> {
     }
     pairs.sort_by_cached_key(|(scenario, _)| reading_order(scenario));
     Ok(pairs)
+}
+
+/// The stress run's reports' name: `stress-rust.json`, `stress-node.json`.
+const STRESS: &str = "stress";
+
+/// The stress run's table, if the run has one: people's figures while the storm and the
+/// flooders hit each server, and what the server looked like after.
+fn read_stress(folder: &std::path::Path) -> anyhow::Result<Option<String>> {
+    let load = |server: &str| -> anyhow::Result<Option<StressReport>> {
+        let path = folder.join(format!("{STRESS}-{server}.json"));
+        if !path.exists() {
+            return Ok(None);
+        }
+        let text = fs::read(&path).with_context(|| format!("cannot read {}", path.display()))?;
+        Ok(Some(serde_json::from_slice(&text)?))
+    };
+    let (Some(rust), Some(node)) = (load("rust")?, load("node")?) else {
+        return Ok(None);
+    };
+    Ok(Some(stress_table(&rust, &node)))
+}
+
+fn stress_table(rust: &StressReport, node: &StressReport) -> String {
+    fn mib(bytes: u64) -> String {
+        format!("{:.1} MiB", bytes as f64 / f64::from(1 << 20))
+    }
+    type Row = (&'static str, fn(&StressReport) -> String);
+    let rows: &[Row] = &[
+        ("people: sent → deliveries", |r| {
+            format!("{} → {}", r.people.delivery.sent, r.people.delivery.unique)
+        }),
+        ("people: lost / duplicated / out of order", |r| {
+            let d = &r.people.delivery;
+            format!("{} / {} / {}", d.lost, d.duplicates, d.out_of_order)
+        }),
+        ("people: latency p50 / p99 / max", |r| {
+            let l = &r.people.latency;
+            format!(
+                "{} / {} / {} ms",
+                figure(l.p50_ms),
+                figure(l.p99_ms),
+                figure(l.max_ms)
+            )
+        }),
+        ("server CPU during the run", |r| {
+            format!("{:.1} s", r.people.cost.server_cpu_seconds)
+        }),
+        ("storm: waves, admitted / refused / failed", |r| {
+            let waves = &r.storm.waves;
+            let sum =
+                |of: fn(&bench::report::Connects) -> usize| waves.iter().map(of).sum::<usize>();
+            format!(
+                "{}, {} / {} / {}",
+                waves.len(),
+                sum(|w| w.connected),
+                sum(|w| w.refused.values().sum()),
+                sum(|w| w.failed)
+            )
+        }),
+        ("storm: worst wave's connect p99", |r| {
+            let worst = r.storm.waves.iter().map(|w| w.p99_ms).fold(0.0, f64::max);
+            format!("{} ms", figure(worst))
+        }),
+        ("flooders: sent / accepted / refused / cut off", |r| {
+            let f = &r.flood;
+            format!(
+                "{} / {} / {} / {}",
+                f.sent, f.accepted, f.refused_too_fast, f.cut_off
+            )
+        }),
+        ("memory before → peak → after", |r| {
+            let s = &r.server;
+            format!(
+                "{} → {} → {}",
+                mib(s.rss_before),
+                mib(s.rss_peak),
+                mib(s.rss_after)
+            )
+        }),
+    ];
+    let mut table = String::from(
+        "| stress: people through a storm and a flood | ours (Rust) | Node (seed) |\n|---|---:|---:|\n",
+    );
+    for (name, of) in rows {
+        writeln!(table, "| {name} | {} | {} |", of(rust), of(node)).ok();
+    }
+    table
 }
 
 /// A name as runs of text and numbers, numbers compared as such: `idle-5000` before

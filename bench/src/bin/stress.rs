@@ -1,8 +1,8 @@
-//! `stress`: starts the server binary with its production limits on a history of its own, on
-//! loopback, and puts it through the stress test (`bench::stress`): people chatting through a
+//! `stress`: puts a server through the stress test (`bench::stress`): people chatting through a
 //! reconnect storm and a flood. Prints the figures; exits non-zero if any bound was broken.
 //!
-//!   stress --server target/release/server
+//!   stress --server target/release/server        # starts it: production limits, own history
+//!   stress --url http://127.0.0.1:3900 --pid N --report-only   # a running one (bench/run)
 
 use std::{
     io::{BufRead, BufReader},
@@ -23,9 +23,19 @@ use clap::Parser;
 #[derive(Debug, Parser)]
 #[command(version, about)]
 struct Args {
-    /// The server binary to start.
+    /// The server binary to start, on loopback with its production limits and a fresh history.
+    #[arg(long, required_unless_present = "url", conflicts_with_all = ["url", "pid"])]
+    server: Option<PathBuf>,
+    /// A server already running (instead of `--server`).
+    #[arg(long, requires = "pid")]
+    url: Option<String>,
+    /// The process id of the server at `--url`, whose memory and CPU are read.
+    #[arg(long, requires = "url")]
+    pid: Option<u32>,
+    /// Print the figures and exit 0 whatever they are (benchmarks, and servers without our
+    /// limits: the seed's).
     #[arg(long)]
-    server: PathBuf,
+    report_only: bool,
     /// People in the room; all of them receive.
     #[arg(long, default_value_t = 50)]
     people: usize,
@@ -52,12 +62,14 @@ struct Args {
     /// Seconds the server gets after the storm before its memory is read.
     #[arg(long, default_value_t = 5.0)]
     settle: f64,
-    /// Bound: the people's broadcast latency, 99th percentile, in milliseconds.
-    #[arg(long, default_value_t = 500.0)]
-    max_p99_ms: f64,
-    /// Bound: MiB the server's resident memory may stay above its baseline after the storm
-    /// (glibc keeps some of a storm's peak as fragments: docs/hardening.md, "Stress").
-    #[arg(long, default_value_t = 32)]
+    /// Liveness bound: the longest any delivery to the people may take, in milliseconds. Not a
+    /// latency target (a busy machine may take seconds); latency is reported, never judged.
+    #[arg(long, default_value_t = 10_000.0)]
+    max_delivery_ms: f64,
+    /// Bound: MiB the server's resident memory may stay above its baseline after the storm.
+    /// Generous: glibc keeps some of a storm's peak as fragments (docs/hardening.md, "Stress");
+    /// a leak of the storm's connections is several times more.
+    #[arg(long, default_value_t = 64)]
     max_growth_mib: u64,
     /// Also write the report as JSON here.
     #[arg(long)]
@@ -67,14 +79,21 @@ struct Args {
 fn main() -> anyhow::Result<ExitCode> {
     let args = Args::parse();
     let history = tempfile::tempdir()?;
-    let server = Server::start(&args.server, &history.path().join("chat.db"))?;
-    let url = format!("http://{}", server.addr);
+    let (server, url, pid) = match (&args.server, &args.url, args.pid) {
+        (Some(binary), _, _) => {
+            let server = Server::start(binary, &history.path().join("chat.db"))?;
+            let (url, pid) = (format!("http://{}", server.addr), server.process.id());
+            (Some(server), url, pid)
+        }
+        (None, Some(url), Some(pid)) => (None, url.clone(), pid),
+        _ => bail!("either --server, or --url with --pid"),
+    };
     let plan = StressPlan {
         people: Plan {
             label: "people".into(),
             urls: vec![url],
             transport: Transport::Websocket,
-            server: Processes(vec![server.process.id()]),
+            server: Processes(vec![pid]),
             clients: args.people,
             senders: args.talkers.min(args.people),
             rate: args.rate,
@@ -83,21 +102,24 @@ fn main() -> anyhow::Result<ExitCode> {
             payload_bytes: 128,
             connect_concurrency: 16,
             auth: String::new(),
-            connect_timeout: Duration::from_secs(20),
+            connect_timeout: Duration::from_secs(30),
             settle: Duration::from_secs(1),
-            drain: Duration::from_secs(10),
+            // Longer than the liveness bound: a delivery later than the bound is reported as
+            // such, not as lost.
+            drain: Duration::from_secs_f64(args.max_delivery_ms / 1000.0 * 3.0),
         },
         storm: Storm {
             clients: args.storm_clients,
             addresses: args.storm_addresses,
             duration: Duration::from_secs_f64(args.storm_seconds),
             hold: Duration::from_secs_f64(args.hold),
+            connect_timeout: Duration::from_secs(30),
             concurrency: 500,
         },
         flooders: args.flooders,
         settle: Duration::from_secs_f64(args.settle),
         bounds: Bounds {
-            latency_p99_ms: args.max_p99_ms,
+            max_delivery_ms: args.max_delivery_ms,
             memory_growth_bytes: args.max_growth_mib << 20,
         },
     };
@@ -112,7 +134,7 @@ fn main() -> anyhow::Result<ExitCode> {
         std::fs::write(&path, serde_json::to_vec_pretty(&report)?)
             .with_context(|| format!("cannot write {}", path.display()))?;
     }
-    Ok(if report.failures.is_empty() {
+    Ok(if args.report_only || report.failures.is_empty() {
         ExitCode::SUCCESS
     } else {
         ExitCode::FAILURE
@@ -126,7 +148,7 @@ struct Server {
 }
 
 impl Server {
-    fn start(binary: &PathBuf, database: &std::path::Path) -> anyhow::Result<Self> {
+    fn start(binary: &std::path::Path, database: &std::path::Path) -> anyhow::Result<Self> {
         let mut process = Command::new(binary)
             .args(["--addr", "127.0.0.1:0"])
             .arg("--database-url")

@@ -26,7 +26,7 @@ use tokio::{
 };
 
 /// How long a test waits for something that should happen at once on loopback.
-pub const PATIENCE: Duration = Duration::from_secs(10);
+pub const PATIENCE: Duration = Duration::from_secs(20);
 
 /// The real server, in-process, on 127.0.0.1 and a free port.
 pub struct TestServer {
