@@ -1,10 +1,10 @@
-//! Who is using this browser: a nickname and a user id, kept in localStorage so every tab of
-//! one person shares them.
+//! Who is using this browser: a nickname, and the token of the identity the server issued
+//! ([`Credentials`]), kept in localStorage so that every tab of one person shares them.
 
-use crate::protocol::{check_name, DEFAULT_NAME};
+use crate::protocol::{check_name, Credentials, DEFAULT_NAME};
 
 const NAME_KEY: &str = "chat.nombre";
-const USER_KEY: &str = "chat.usuario";
+const TOKEN_KEY: &str = "chat.identidad";
 
 fn storage() -> Option<web_sys::Storage> {
     web_sys::window()?.local_storage().ok()?
@@ -24,38 +24,32 @@ pub fn save_name(name: &str) {
     }
 }
 
-/// This browser's user id, made up on first use.
-pub fn user_id() -> String {
-    let storage = storage();
-    if let Some(id) = storage
-        .as_ref()
-        .and_then(|s| s.get_item(USER_KEY).ok().flatten())
-    {
-        return id;
+/// The token this browser was given, if any: sent in every handshake, so that the person is the
+/// same from every tab and after every reload.
+pub fn saved_token() -> Option<String> {
+    storage()?.get_item(TOKEN_KEY).ok().flatten()
+}
+
+/// Keeps the identity the server says this browser is (a new one if it did not recognise the
+/// token it was sent).
+pub fn save_credentials(credentials: &Credentials) {
+    if let Some(storage) = storage() {
+        storage.set_item(TOKEN_KEY, &credentials.token).ok();
     }
-    let id = random_token();
-    if let Some(storage) = storage {
-        storage.set_item(USER_KEY, &id).ok();
-    }
-    id
 }
 
-/// A fresh client offset: unique across this browser's tabs and reloads. It starts with the user
-/// id, which is how the page recognises its person's messages, from any tab.
-pub fn client_offset(user_id: &str, counter: u32) -> String {
-    format!("{user_id}-{:x}-{counter}", js_sys::Date::now() as u64)
+/// A fresh client offset: unique among this person's messages, across its tabs and reloads (the
+/// time, the tab's counter and a random part).
+pub fn client_offset(counter: u32) -> String {
+    format!(
+        "{:x}-{counter}-{}",
+        js_sys::Date::now() as u64,
+        random_token(6)
+    )
 }
 
-/// Whether a message with this client offset was sent by `user_id` (from any of its tabs).
-pub fn is_mine(client_offset: Option<&str>, user_id: &str) -> bool {
-    !user_id.is_empty()
-        && client_offset
-            .and_then(|offset| offset.strip_prefix(user_id))
-            .is_some_and(|rest| rest.starts_with('-'))
-}
-
-fn random_token() -> String {
-    (0..16)
+fn random_token(length: usize) -> String {
+    (0..length)
         .map(|_| {
             let digit = (js_sys::Math::random() * 36.0) as u32;
             char::from_digit(digit.min(35), 36).unwrap_or('0')

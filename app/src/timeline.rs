@@ -1,9 +1,10 @@
 //! What the message list shows, as plain data: messages in server-offset order, the reader's own
 //! messages while they are on their way, and notices. Kept free of the DOM so it is unit-tested.
 
+use std::collections::{BTreeSet, HashMap};
+
 use leptos::prelude::{ArcRwSignal, Set};
 
-use crate::me::is_mine;
 use crate::protocol::ChatMessage;
 use crate::server_fns::HistoryPage;
 
@@ -25,10 +26,21 @@ pub struct ShownMessage {
     pub id: Option<i64>,
     pub client_offset: Option<String>,
     pub user: String,
+    /// The author's public id; empty for my messages sent before the server told me mine.
+    pub person: String,
     pub text: String,
     pub at: ArcRwSignal<Option<String>>,
     pub delivery: ArcRwSignal<Delivery>,
-    pub mine: bool,
+    /// Sent from this tab: mine whatever my public id turns out to be.
+    pub own: bool,
+}
+
+impl ShownMessage {
+    /// Whether the reader wrote it: from this tab, or under the reader's public id (`me`, as the
+    /// server said at connection) from another tab or before a reload.
+    pub fn is_mine(&self, me: Option<&str>) -> bool {
+        self.own || (!self.person.is_empty() && me == Some(self.person.as_str()))
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -55,13 +67,32 @@ impl Line {
 
 #[derive(Debug, Clone, Default)]
 pub struct Timeline {
+    /// The room shown: messages of any other room are never shown here.
+    room: String,
     pub lines: Vec<Line>,
     notices: u64,
     /// The store's offset when the first page was read (see `HistoryPage::offset`).
     watermark: Option<i64>,
+    /// Each name shown, with the people (public ids) who wrote under it.
+    names: HashMap<String, BTreeSet<String>>,
 }
 
 impl Timeline {
+    pub fn new(room: &str) -> Self {
+        Self {
+            room: room.to_owned(),
+            ..Self::default()
+        }
+    }
+
+    /// Whether somebody other than `person` wrote here under `name` too: then the page tells
+    /// them apart by more than the name.
+    pub fn name_is_shared(&self, name: &str, person: &str) -> bool {
+        self.names
+            .get(name)
+            .is_some_and(|people| people.iter().any(|other| other != person))
+    }
+
     /// The offset to resume from: the highest server id shown, or the first page's watermark.
     pub fn last_id(&self) -> Option<i64> {
         self.lines
@@ -76,20 +107,27 @@ impl Timeline {
         self.lines.iter().filter_map(Line::id).min()
     }
 
-    /// The page the server rendered with, or an older page. `me` is the reader's user id.
-    pub fn seed(&mut self, page: HistoryPage, me: &str) {
+    /// The page the server rendered with, or an older page.
+    pub fn seed(&mut self, page: HistoryPage) {
         self.watermark = self.watermark.max(Some(page.offset));
         for message in page.messages {
-            self.receive(message, me);
+            self.receive(message);
         }
     }
 
     /// A stored message, live or replayed. Shown once, in id order; if it is one of my pending
-    /// messages, that row becomes sent. `me` is the reader's user id.
-    pub fn receive(&mut self, message: ChatMessage, me: &str) {
+    /// messages, that row becomes sent. A message of another room is dropped: the server never
+    /// sends one, and no misbehaving peer may put one here.
+    pub fn receive(&mut self, message: ChatMessage) {
         let id = message.meta.id;
-        if self.lines.iter().any(|line| line.id() == Some(id)) {
+        if message.meta.room != self.room || self.lines.iter().any(|line| line.id() == Some(id)) {
             return;
+        }
+        if !message.meta.person.is_empty() {
+            self.names
+                .entry(message.meta.user.clone())
+                .or_default()
+                .insert(message.meta.person.clone());
         }
         if let Some(offset) = &message.meta.client_offset {
             if let Some(mine) = self.own_mut(offset) {
@@ -106,9 +144,10 @@ impl Timeline {
         let line = Line::Message(ShownMessage {
             key,
             id: Some(id),
-            mine: is_mine(message.meta.client_offset.as_deref(), me),
+            own: false,
             client_offset: message.meta.client_offset,
             user: message.meta.user,
+            person: message.meta.person,
             text: message.text,
             at: ArcRwSignal::new(Some(message.meta.at)),
             delivery: ArcRwSignal::new(Delivery::Sent),
@@ -122,17 +161,19 @@ impl Timeline {
         self.lines.insert(at, line);
     }
 
-    /// One of my messages, shown at once as pending.
-    pub fn send(&mut self, client_offset: &str, user: &str, text: &str) {
+    /// One of my messages, shown at once as pending. `person` is my public id, if the server has
+    /// told me already.
+    pub fn send(&mut self, client_offset: &str, user: &str, person: &str, text: &str) {
         self.lines.push(Line::Message(ShownMessage {
             key: format!("c:{client_offset}"),
             id: None,
             client_offset: Some(client_offset.to_owned()),
             user: user.to_owned(),
+            person: person.to_owned(),
             text: text.to_owned(),
             at: ArcRwSignal::new(None),
             delivery: ArcRwSignal::new(Delivery::Pending),
-            mine: true,
+            own: true,
         }));
     }
 
@@ -180,6 +221,7 @@ mod tests {
             meta: MessageMeta {
                 id,
                 user: user.into(),
+                person: format!("p-{}", user.to_lowercase()),
                 room: "general".into(),
                 at: "2026-11-25T10:00:00Z".into(),
                 client_offset: client_offset.map(Into::into),
@@ -200,25 +242,25 @@ mod tests {
 
     #[test]
     fn messages_are_shown_once_in_id_order() {
-        let mut timeline = Timeline::default();
-        timeline.receive(stored(5, "Beto", "cinco", None), "Ana");
-        timeline.receive(stored(3, "Beto", "tres", None), "Ana");
-        timeline.receive(stored(4, "Beto", "cuatro", None), "Ana");
-        timeline.receive(stored(5, "Beto", "cinco", None), "Ana");
+        let mut timeline = Timeline::new("general");
+        timeline.receive(stored(5, "Beto", "cinco", None));
+        timeline.receive(stored(3, "Beto", "tres", None));
+        timeline.receive(stored(4, "Beto", "cuatro", None));
+        timeline.receive(stored(5, "Beto", "cinco", None));
         assert_eq!(texts(&timeline), ["tres", "cuatro", "cinco"]);
         assert_eq!(timeline.last_id(), Some(5));
     }
 
     #[test]
     fn my_pending_message_becomes_sent_in_place() {
-        let mut timeline = Timeline::default();
-        timeline.send("ana-1", "Ana", "hola");
+        let mut timeline = Timeline::new("general");
+        timeline.send("ana-1", "Ana", "", "hola");
         let Line::Message(row) = &timeline.lines[0] else {
             panic!()
         };
         assert_eq!(row.delivery.get(), Delivery::Pending);
         let delivery = row.delivery.clone();
-        timeline.receive(stored(9, "Ana", "hola", Some("ana-1")), "ana");
+        timeline.receive(stored(9, "Ana", "hola", Some("ana-1")));
         assert_eq!(timeline.lines.len(), 1);
         assert_eq!(delivery.get(), Delivery::Sent);
         assert_eq!(timeline.last_id(), Some(9));
@@ -226,9 +268,9 @@ mod tests {
 
     #[test]
     fn acknowledgement_and_failure_mark_my_message() {
-        let mut timeline = Timeline::default();
-        timeline.send("ana-1", "Ana", "uno");
-        timeline.send("ana-2", "Ana", "dos");
+        let mut timeline = Timeline::new("general");
+        timeline.send("ana-1", "Ana", "p-ana", "uno");
+        timeline.send("ana-2", "Ana", "p-ana", "dos");
         timeline.acknowledged("ana-1", 3);
         timeline.delivery("ana-2", Delivery::Failed);
         let deliveries: Vec<_> = timeline
@@ -244,7 +286,7 @@ mod tests {
 
     #[test]
     fn older_pages_go_on_top_and_the_watermark_is_the_resume_point() {
-        let mut timeline = Timeline::default();
+        let mut timeline = Timeline::new("general");
         assert_eq!(timeline.last_id(), None);
         let page = |ids: &[i64], offset| HistoryPage {
             messages: ids
@@ -253,43 +295,73 @@ mod tests {
                 .collect(),
             offset,
         };
-        timeline.seed(page(&[7, 8], 12), "Ana");
+        timeline.seed(page(&[7, 8], 12));
         assert_eq!(timeline.last_id(), Some(12));
-        timeline.seed(page(&[2, 5], 12), "Ana");
+        timeline.seed(page(&[2, 5], 12));
         assert_eq!(texts(&timeline), ["2", "5", "7", "8"]);
         assert_eq!(timeline.oldest_id(), Some(2));
         // An empty room still has a resume point.
-        let mut empty = Timeline::default();
-        empty.seed(page(&[], 0), "Ana");
+        let mut empty = Timeline::new("general");
+        empty.seed(page(&[], 0));
         assert_eq!(empty.last_id(), Some(0));
     }
 
     #[test]
-    fn mine_is_whatever_my_user_id_sent_whatever_the_name() {
-        let mut timeline = Timeline::default();
-        timeline.receive(
-            stored(1, "Anónimo", "de otra pestaña", Some("u7-1a-0")),
-            "u7",
-        );
-        timeline.receive(
-            stored(2, "Anónimo", "de otra persona", Some("u77-1a-0")),
-            "u7",
-        );
-        timeline.receive(stored(3, "Anónimo", "sin offset", None), "u7");
-        let mine: Vec<bool> = timeline
-            .lines
-            .iter()
-            .map(|line| matches!(line, Line::Message(m) if m.mine))
-            .collect();
-        assert_eq!(mine, [true, false, false]);
+    fn mine_is_what_this_tab_sent_or_my_public_id_wrote_whatever_the_name() {
+        let mut timeline = Timeline::new("general");
+        let mut from_another_tab = stored(1, "Anónimo", "de otra pestaña", None);
+        from_another_tab.meta.person = "p-7".into();
+        let mut from_someone_else = stored(2, "Anónimo", "de otra persona", None);
+        from_someone_else.meta.person = "p-77".into();
+        let mut legacy = stored(3, "Anónimo", "de antes de las identidades", None);
+        legacy.meta.person.clear();
+        timeline.receive(from_another_tab);
+        timeline.receive(from_someone_else);
+        timeline.receive(legacy);
+        timeline.send("k-1", "Anónimo", "", "de esta pestaña");
+        let mine = |me: Option<&str>| -> Vec<bool> {
+            timeline
+                .lines
+                .iter()
+                .map(|line| matches!(line, Line::Message(m) if m.is_mine(me)))
+                .collect()
+        };
+        assert_eq!(mine(Some("p-7")), [true, false, false, true]);
+        assert_eq!(mine(None), [false, false, false, true]);
+        assert_eq!(mine(Some("")), [false, false, false, true]);
+    }
+
+    #[test]
+    fn messages_of_another_room_are_never_shown() {
+        let mut timeline = Timeline::new("general");
+        let mut elsewhere = stored(1, "Beto", "de otra sala", None);
+        elsewhere.meta.room = "otra".into();
+        timeline.receive(elsewhere);
+        timeline.receive(stored(2, "Beto", "de aquí", None));
+        assert_eq!(texts(&timeline), ["de aquí"]);
+        assert_eq!(timeline.last_id(), Some(2));
+    }
+
+    #[test]
+    fn two_people_with_one_name_are_told_apart() {
+        let mut timeline = Timeline::new("general");
+        let ana = stored(1, "Ana", "una", None);
+        let mut other_ana = stored(2, "Ana", "otra", None);
+        other_ana.meta.person = "p-otra".into();
+        timeline.receive(ana);
+        assert!(!timeline.name_is_shared("Ana", "p-ana"));
+        timeline.receive(other_ana);
+        assert!(timeline.name_is_shared("Ana", "p-ana"));
+        assert!(timeline.name_is_shared("Ana", "p-otra"));
+        assert!(!timeline.name_is_shared("Beto", "p-beto"));
     }
 
     #[test]
     fn notices_stay_where_they_happened() {
-        let mut timeline = Timeline::default();
-        timeline.receive(stored(1, "Beto", "uno", None), "Ana");
+        let mut timeline = Timeline::new("general");
+        timeline.receive(stored(1, "Beto", "uno", None));
         timeline.notice("Caro se ha unido".into());
-        timeline.receive(stored(2, "Caro", "dos", None), "Ana");
+        timeline.receive(stored(2, "Caro", "dos", None));
         assert_eq!(texts(&timeline), ["uno", "[Caro se ha unido]", "dos"]);
     }
 }

@@ -28,6 +28,8 @@ fn every_message_counted_once(transport: Transport) {
     config.message_burst = 0;
     config.address_message_burst = 0;
     config.max_connections_per_address = 0;
+    config.address_handshake_burst = 0;
+    config.address_request_burst = 0;
     config.database_url = format!(
         "sqlite://{}?mode=rwc",
         history.path().join("chat.db").display()

@@ -16,6 +16,8 @@ export const unlimited = {
   CHAT_MESSAGE_BURST: '0',
   CHAT_ADDRESS_MESSAGE_BURST: '0',
   CHAT_MAX_CONNECTIONS_PER_ADDRESS: '0',
+  CHAT_ADDRESS_HANDSHAKE_BURST: '0',
+  CHAT_ADDRESS_REQUEST_BURST: '0',
 };
 
 export class ChatServer {

@@ -54,6 +54,8 @@ class Participant {
   deliveries = 0;
   disconnections = 0;
   private offset = 0;
+  /** The identity the server gave it: kept across reconnections, so that resends are its own. */
+  private token: string | undefined;
 
   constructor(url: string, readonly n: number, transport: 'websocket' | 'polling', extraHeaders = {}) {
     this.socket = io(url, {
@@ -65,8 +67,9 @@ class Participant {
       reconnectionDelayMax: 1_000,
       retries: 20,
       ackTimeout: 2_000,
-      auth: (answer) => answer({ name: `p${n}`, userId: `user-${n}`, room: 'general', offset: this.offset }),
+      auth: (answer) => answer({ name: `p${n}`, token: this.token, room: 'general', offset: this.offset }),
     });
+    this.socket.on('identity', (identity: { token: string }) => (this.token = identity.token));
     this.socket.on('nuevo mensaje', (_text: string, meta: { id: number }) => this.deliver(meta.id));
     // History entries carry the message's details beside its text.
     this.socket.on('history', (batch: { id: number }[]) => batch.forEach((m) => this.deliver(m.id)));

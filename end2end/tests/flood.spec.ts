@@ -1,8 +1,11 @@
 // Flood control as a person meets it: sending faster than the server allows shows why the
 // message did not go, and the messages within the limit went through; going on regardless cuts
-// the page off, says why, and it comes back by itself after a pause.
+// the page off, says why, and it comes back by itself after a pause. And other people's comings
+// and goings never hold up the page's own messages.
 
+import { once } from 'node:events';
 import type { Browser, Page } from '@playwright/test';
+import { io } from 'socket.io-client';
 import { connected, expect, send, test, watchConsole } from '../support/fixtures';
 import { ChatServer } from '../support/server';
 
@@ -75,4 +78,44 @@ test('a person cut off for flooding is told why and comes back after the cool-do
     await expect(page.locator('#listado-msjs .message:not(.message--failed) .message__text').last())
       .toHaveText('con calma');
   });
+});
+
+test('people coming and going never hold up a message: the room list is asked outside the queue, once per burst', async ({ openChat, server }) => {
+  const page = await openChat('/', 'Ana');
+  await connected(page);
+  // The page's websocket through here, with its room-list questions counted and never answered
+  // (a server too busy to answer, or one refusing them).
+  let upgraded: () => void;
+  const ready = new Promise<void>((resolve) => (upgraded = resolve));
+  let roomQuestions = 0;
+  await page.routeWebSocket(/\/socket\.io\//, (ws) => {
+    const toServer = ws.connectToServer();
+    ws.onMessage((frame) => {
+      if (typeof frame === 'string' && /^42\d*\["rooms"/.test(frame)) {
+        roomQuestions += 1;
+        return;
+      }
+      toServer.send(frame);
+      if (frame === '5') upgraded();
+    });
+    toServer.onMessage((frame) => ws.send(frame));
+  });
+  await page.reload();
+  await connected(page);
+  await ready;
+  const before = roomQuestions;
+
+  // Ten people arrive and leave at once: twenty notices on the page.
+  const churn = Array.from({ length: 10 }, () => io(server.url, { transports: ['websocket'], forceNew: true, reconnection: false }));
+  await Promise.all(churn.map((socket) => once(socket, 'connect')));
+  churn.forEach((socket) => socket.close());
+  await expect(page.locator('#listado-msjs .notice-line')).toHaveCount(20);
+
+  await send(page, 'no me hagáis esperar');
+  await expect(page.locator('#listado-msjs .message__text')).toHaveText(['no me hagáis esperar']);
+  await expect(page.locator('#listado-msjs .message--pending')).toHaveCount(0);
+  await expect(page.locator('#listado-msjs .message--failed')).toHaveCount(0);
+  // A burst of arrivals and departures is one question, not twenty.
+  await expect.poll(() => roomQuestions - before, { timeout: 5_000 }).toBeGreaterThanOrEqual(1);
+  expect(roomQuestions - before).toBeLessThanOrEqual(4);
 });

@@ -28,9 +28,12 @@ for (const transport of ['websocket', 'polling'] as const) {
       const ack = await ana.timeout(5_000).emitWithAck('nuevo mensaje', 'hola 👋');
       expect(ack).toEqual({ ok: true, id: expect.any(Number) });
       // The text comes first, as the seed's clients expect; the stored message's details follow.
-      const meta = { id: ack.id, user: 'Anónimo', room: 'general', at: expect.any(String) };
-      expect(await seenByAna).toEqual(['hola 👋', meta]);
-      expect(await seenByBeto).toEqual(['hola 👋', meta]);
+      // `person`: the public id the server gave Ana's connection, the same in every copy.
+      const meta = { id: ack.id, user: 'Anónimo', person: expect.any(String), room: 'general', at: expect.any(String) };
+      const [anas, betos] = [await seenByAna, await seenByBeto];
+      expect(anas).toEqual(['hola 👋', meta]);
+      expect(betos).toEqual(['hola 👋', meta]);
+      expect(betos[1].person).toBe(anas[1].person);
 
       // The seed's client sends without an ack callback; that works too.
       const next = once(beto, 'nuevo mensaje');

@@ -4,7 +4,7 @@
 
 #![no_main]
 
-use app::protocol::{check_name, check_room, Handshake};
+use app::protocol::{check_name, check_room, Handshake, MAX_TOKEN_CHARS};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
@@ -17,8 +17,9 @@ fuzz_target!(|data: &[u8]| {
     assert_eq!(check_name(&identity.name).as_deref(), Ok(identity.name.as_str()));
     assert_eq!(check_room(&identity.room).as_deref(), Ok(identity.room.as_str()));
     assert!(identity.offset.is_none_or(|offset| offset >= 0));
-    if let Some(id) = &identity.user_id {
-        assert!(id
+    if let Some(token) = &identity.token {
+        assert!(token.len() <= MAX_TOKEN_CHARS);
+        assert!(token
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'));
     }

@@ -42,6 +42,14 @@ pub struct Config {
     #[arg(long, env = "REDIS_URL")]
     pub redis_url: Option<String>,
 
+    /// The secret the server signs identity tokens with (`crate::identity`): at least 32
+    /// characters, the same on every node of a cluster. Unset: one is made at the first start
+    /// and kept in the database (`DATABASE_URL`), which a cluster's nodes share anyway.
+    /// Changing it makes everybody somebody new.
+    #[arg(long, env = "CHAT_IDENTITY_SECRET", hide_env_values = true,
+          value_parser = identity_secret)]
+    pub identity_secret: Option<String>,
+
     /// Longest message accepted, in characters.
     #[arg(long, env = "CHAT_MAX_MESSAGE_CHARS", default_value_t = DEFAULT_MAX_MESSAGE_CHARS as u32,
           value_parser = clap::value_parser!(u32).range(1..))]
@@ -54,7 +62,8 @@ pub struct Config {
     pub max_frame_bytes: u32,
 
     /// Messages one connection may send in a burst (then `--messages-per-second`). 0: no limit
-    /// per connection. Over it a message is refused with the `too_fast` error.
+    /// per connection, for messages and typing signals. Over it a message is refused with the
+    /// `too_fast` error.
     #[arg(long, env = "CHAT_MESSAGE_BURST", default_value_t = 20)]
     pub message_burst: u32,
 
@@ -62,8 +71,8 @@ pub struct Config {
     #[arg(long, env = "CHAT_MESSAGES_PER_SECOND", default_value_t = 5.0)]
     pub messages_per_second: f64,
 
-    /// Messages all connections of one client address together may send in a burst. 0: no limit
-    /// per address.
+    /// Messages all connections of one client address, and its no-JavaScript form posts,
+    /// together may send in a burst. 0: no limit per address, for messages and typing signals.
     #[arg(long, env = "CHAT_ADDRESS_MESSAGE_BURST", default_value_t = 100)]
     pub address_message_burst: u32,
 
@@ -71,8 +80,32 @@ pub struct Config {
     #[arg(long, env = "CHAT_ADDRESS_MESSAGES_PER_SECOND", default_value_t = 50.0)]
     pub address_messages_per_second: f64,
 
-    /// Messages refused in a row for going too fast after which the connection is cut off.
-    /// 0: never.
+    /// New Socket.IO connections one client address may open in a burst (then
+    /// `--address-handshakes-per-second`); over it a handshake is refused with
+    /// `too_many_handshakes`. 0: no limit.
+    #[arg(long, env = "CHAT_ADDRESS_HANDSHAKE_BURST", default_value_t = 60)]
+    pub address_handshake_burst: u32,
+
+    /// New connections per second one client address may go on opening.
+    #[arg(
+        long,
+        env = "CHAT_ADDRESS_HANDSHAKES_PER_SECOND",
+        default_value_t = 2.0
+    )]
+    pub address_handshakes_per_second: f64,
+
+    /// Reads one client address may make in a burst: room lists over its connections, history
+    /// pages over HTTP (then `--address-requests-per-second`). 0: no limit.
+    #[arg(long, env = "CHAT_ADDRESS_REQUEST_BURST", default_value_t = 60)]
+    pub address_request_burst: u32,
+
+    /// Reads per second one client address may go on making.
+    #[arg(long, env = "CHAT_ADDRESS_REQUESTS_PER_SECOND", default_value_t = 10.0)]
+    pub address_requests_per_second: f64,
+
+    /// Messages or typing signals refused in a row for going too fast after which the
+    /// connection is cut off; an address refused that many handshakes, posts or reads in a row
+    /// cools down as if cut off. 0: never.
     #[arg(long, env = "CHAT_FLOOD_DISCONNECT_AFTER", default_value_t = 50)]
     pub flood_disconnect_after: u32,
 
@@ -125,9 +158,24 @@ impl Config {
     }
 
     pub fn flood_limits(&self) -> FloodLimits {
+        // Typing follows the message settings' on/off: a page signals at most twice per message.
+        let signals = |messages: u32, rate: Rate| (messages > 0).then_some(rate);
         FloodLimits {
-            per_connection: Rate::new(self.message_burst, self.messages_per_second),
-            per_address: Rate::new(self.address_message_burst, self.address_messages_per_second),
+            per_connection: [
+                Rate::new(self.message_burst, self.messages_per_second),
+                signals(self.message_burst, SIGNALS_PER_CONNECTION),
+                None,
+                None,
+            ],
+            per_address: [
+                Rate::new(self.address_message_burst, self.address_messages_per_second),
+                signals(self.address_message_burst, SIGNALS_PER_ADDRESS),
+                Rate::new(
+                    self.address_handshake_burst,
+                    self.address_handshakes_per_second,
+                ),
+                Rate::new(self.address_request_burst, self.address_requests_per_second),
+            ],
             disconnect_after: self.flood_disconnect_after,
             max_connections_per_address: self.max_connections_per_address,
             cooldown: seconds(self.flood_cooldown_seconds),
@@ -149,6 +197,29 @@ impl Config {
         Ok(options)
     }
 }
+
+fn identity_secret(value: &str) -> Result<String, String> {
+    if value.chars().count() >= 32 {
+        Ok(value.to_owned())
+    } else {
+        Err("at least 32 characters: it is all that keeps identities from being forged".into())
+    }
+}
+
+/// Typing signals one connection may send: the page sends one "typing" and one "stop" per
+/// message at most, and the server relays a "typing" at most every two seconds anyway
+/// (`realtime::typing`); this is what a page never reaches.
+const SIGNALS_PER_CONNECTION: Rate = Rate {
+    burst: 10.0,
+    per_second: 2.0,
+};
+
+/// Typing signals all connections of one address may send (a household or an office of up to
+/// `--max-connections-per-address` people).
+const SIGNALS_PER_ADDRESS: Rate = Rate {
+    burst: 200.0,
+    per_second: 50.0,
+};
 
 /// A setting in seconds as a duration; a negative or impossible value means none.
 fn seconds(value: f64) -> Duration {

@@ -2,6 +2,7 @@
 
 pub mod config;
 mod http;
+pub mod identity;
 pub mod memory;
 mod metrics;
 mod page;
@@ -45,6 +46,13 @@ pub async fn app(config: &Config) -> anyhow::Result<App> {
     let store = store::Store::open(&config.database_url)
         .await
         .with_context(|| format!("cannot open the message store at {}", config.database_url))?;
+    let secret = match &config.identity_secret {
+        Some(secret) => secret.clone(),
+        None => store
+            .identity_secret(&identity::new_secret())
+            .await
+            .context("cannot read or keep the identity secret in the message store")?,
+    };
     let realtime = Realtime {
         limits: config.limits(),
         store,
@@ -52,6 +60,7 @@ pub async fn app(config: &Config) -> anyhow::Result<App> {
         presence: Default::default(),
         metrics: Default::default(),
         flood: realtime::flood::Flood::new(config.flood_limits()),
+        issuer: identity::Issuer::new(secret.as_bytes()),
         writes: Default::default(),
     };
     let grace = config.shutdown_grace();
@@ -96,7 +105,8 @@ fn routes<A: Adapter>(
     // socketioxide's layer answers every path under /socket.io/, the client script's included,
     // so the script routes sit outside the layered part of the router.
     let site = http::headers::compressed(
-        server_fns::routes(backend.clone()).merge(page::routes(options, backend)),
+        server_fns::routes(backend.clone(), realtime.flood.clone())
+            .merge(page::routes(options, backend)),
     )
     .layer(socket_layer)
     .layer(axum::middleware::map_request(

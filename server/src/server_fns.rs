@@ -3,6 +3,8 @@
 
 use std::sync::Arc;
 
+use app::protocol::{HandshakeError, Rejection};
+use app::server_fns::PostMessage;
 use app::{
     protocol::{check_message, check_room, DEFAULT_NAME, HISTORY_PAGE},
     server_fns::{
@@ -10,15 +12,31 @@ use app::{
         HistoryPage,
     },
 };
-use axum::{routing::post, Router};
-use leptos::prelude::provide_context;
+use axum::{
+    extract::{Request, State},
+    http::{header::RETRY_AFTER, StatusCode},
+    middleware::Next,
+    response::{IntoResponse, Response},
+    routing::post,
+    Router,
+};
+use leptos::{prelude::provide_context, server_fn::ServerFn};
 use socketioxide::{adapter::Adapter, SocketIo};
-use tracing::error;
+use tower_http::limit::RequestBodyLimitLayer;
+use tracing::{debug, error};
 
 use crate::{
-    realtime::{messages::publish, Realtime},
+    realtime::{
+        flood::{Act, AddressRefusal, Flood},
+        messages::{publish, Audience},
+        Realtime,
+    },
     store::NewMessage,
 };
+
+/// The largest body `/api/*` reads: a form post of the longest message (2,000 characters of up
+/// to 4 bytes, each byte percent-encoded as 3) and its room fits with room to spare.
+const MAX_API_BODY_BYTES: usize = 32 * 1024;
 
 pub struct ChatBackend<A: Adapter> {
     pub realtime: Realtime,
@@ -46,7 +64,10 @@ impl<A: Adapter> Backend for ChatBackend<A> {
             let messages = store
                 .before(&room, Some(below), HISTORY_PAGE)
                 .await
-                .map_err(unavailable)?;
+                .map_err(unavailable)?
+                .iter()
+                .map(|message| message.as_seen_by(None))
+                .collect();
             Ok(HistoryPage { messages, offset })
         })
     }
@@ -58,20 +79,23 @@ impl<A: Adapter> Backend for ChatBackend<A> {
             let Some(everyone) = self.io.of("/") else {
                 return Err(app::protocol::Rejection::Unavailable.into());
             };
+            // Nobody is anybody without JavaScript: each post is a person of its own.
+            let person = self.realtime.issuer.issue().person;
             let message = NewMessage {
                 room: &room,
                 user: DEFAULT_NAME,
+                person: &person,
                 text: &text,
                 client_offset: None,
             };
-            publish(
-                &self.realtime,
-                everyone.clone().to(room.clone()),
+            let audience = Audience {
+                others: everyone.clone().to(room.clone()),
+                sender: None,
                 everyone,
-                message,
-            )
-            .await
-            .map_err(unavailable)?;
+            };
+            publish(&self.realtime, audience, message)
+                .await
+                .map_err(unavailable)?;
             Ok(())
         })
     }
@@ -82,16 +106,44 @@ fn unavailable(failure: crate::store::StoreError) -> BackendError {
     app::protocol::Rejection::Unavailable.into()
 }
 
-/// `/api/*`: where the browser (or a plain form) calls server functions.
-pub fn routes(backend: Handle) -> Router {
-    Router::new().route(
-        "/api/{*fn_name}",
-        post(move |request| {
-            let backend = backend.clone();
-            leptos_axum::handle_server_fns_with_context(
-                move || provide_context(backend.clone()),
-                request,
-            )
-        }),
-    )
+/// `/api/*`: where the browser (or a plain form) calls server functions. Each call takes from
+/// its address's flood limits first — a form post is a message, anything else a read — and its
+/// body is bounded.
+pub fn routes(backend: Handle, flood: Flood) -> Router {
+    Router::new()
+        .route(
+            "/api/{*fn_name}",
+            post(move |request| {
+                let backend = backend.clone();
+                leptos_axum::handle_server_fns_with_context(
+                    move || provide_context(backend.clone()),
+                    request,
+                )
+            }),
+        )
+        .layer(axum::middleware::from_fn_with_state(flood, within_limits))
+        .layer(RequestBodyLimitLayer::new(MAX_API_BODY_BYTES))
+}
+
+/// Lets a server-function call through if its address is within its limits; else `429` with
+/// the reason, as the socket would have said it.
+async fn within_limits(State(flood): State<Flood>, request: Request, next: Next) -> Response {
+    let act = if request.uri().path() == <PostMessage as ServerFn>::PATH {
+        Act::Message
+    } else {
+        Act::Request
+    };
+    let (parts, body) = request.into_parts();
+    let address = flood.address_of(&parts);
+    match flood.allow_address(address, act) {
+        Ok(()) => next.run(Request::from_parts(parts, body)).await,
+        Err(refusal) => {
+            debug!(?address, ?act, ?refusal, "server function call refused");
+            let (wait, reason) = match refusal {
+                AddressRefusal::TooFast => ("1", Rejection::TooFast.to_string()),
+                AddressRefusal::CoolingDown => ("10", HandshakeError::CoolingDown.to_string()),
+            };
+            (StatusCode::TOO_MANY_REQUESTS, [(RETRY_AFTER, wait)], reason).into_response()
+        }
+    }
 }

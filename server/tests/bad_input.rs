@@ -226,5 +226,34 @@ async fn pages_of_other_sites_cannot_open_sessions_or_post() {
     assert_eq!(status(Some("https://amigos.example"), false).await, 200);
     // No Origin: not a browser acting for a visitor (a bot, a test, the official clients).
     assert_eq!(status(None, false).await, 200);
+
+    // The engine answers `/socket.io` as well as `/socket.io/` (the official client's
+    // `addTrailingSlash: false`): so does the check, for polling and websocket alike.
+    let bare = format!("{}/socket.io?EIO=4&transport=polling", server.url());
+    let polled = http
+        .get(bare)
+        .header(reqwest::header::ORIGIN, "http://malvado.example");
+    assert_eq!(polled.send().await.unwrap().status(), 403);
+    for path in ["/socket.io/", "/socket.io"] {
+        let upgrade = |origin| websocket_upgrade(server.addr, path, origin);
+        assert_eq!(upgrade("http://malvado.example").await, 403, "{path}");
+        assert_eq!(upgrade(own.as_str()).await, 101, "{path}");
+    }
     server.stop().await;
+}
+
+/// The status of a websocket handshake for the engine at `path`, sent from a page of `origin`.
+async fn websocket_upgrade(addr: std::net::SocketAddr, path: &str, origin: &str) -> u16 {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let request = format!(
+        "GET {path}?EIO=4&transport=websocket HTTP/1.1\r\nHost: {addr}\r\nOrigin: {origin}\r\n\
+         Connection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\n\
+         Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n"
+    );
+    tcp.write_all(request.as_bytes()).await.unwrap();
+    let mut head = [0; 12];
+    tcp.read_exact(&mut head).await.unwrap();
+    // "HTTP/1.1 101"
+    std::str::from_utf8(&head[9..12]).unwrap().parse().unwrap()
 }

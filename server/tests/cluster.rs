@@ -18,13 +18,18 @@ use support::{
     page_texts, readiness, Address, ChatClient, Transport,
 };
 
+/// Somebody new called `name`.
 fn person(name: &str, room: &str, offset: Option<i64>) -> Handshake {
     Handshake {
         name: Some(name.into()),
-        user_id: Some(format!("u-{}", name.to_lowercase())),
+        token: None,
         room: Some(room.into()),
         offset,
     }
+}
+
+fn names(presence: &Presence) -> Vec<&str> {
+    presence.users.iter().map(|m| m.name.as_str()).collect()
 }
 
 /// Connects as `name` and waits for the presence list, which comes once the socket is in its
@@ -100,20 +105,27 @@ async fn presence_typing_and_rooms_cross_nodes_and_count_people_once() {
         unreachable!()
     };
     let (mut ana, alone) = enter(first, Transport::Websocket, "Ana").await;
-    assert_eq!(alone.users, ["Ana"]);
+    assert_eq!(names(&alone), ["Ana"]);
 
     let (bea, seen) = enter(second, Transport::Polling, "Bea").await;
     assert_eq!(
-        seen.users,
+        names(&seen),
         ["Ana", "Bea"],
         "Bea on node 2 sees Ana on node 1"
     );
     let joined: UserEvent = ana.next_as(USER_JOINED).await;
-    assert_eq!(joined.user, "Bea");
+    assert_eq!(
+        (joined.user.as_str(), &joined.person),
+        ("Bea", &bea.credentials.person)
+    );
 
-    // Bea's second tab, on a third node: the same person, no second "joined".
-    let (bea_again, seen) = enter(third, Transport::Websocket, "Bea").await;
-    assert_eq!(seen.users, ["Ana", "Bea"]);
+    // Bea's second tab, on a third node, with the token node 2 issued: the same person (the
+    // nodes share the secret through the database), no second "joined".
+    let second_tab = bea.same_person(person("Bea", "general", None));
+    let mut bea_again = ChatClient::connect_as(third, Transport::Websocket, second_tab).await;
+    assert_eq!(bea_again.credentials, bea.credentials);
+    let seen: Presence = bea_again.next_as(PRESENCE).await;
+    assert_eq!(names(&seen), ["Ana", "Bea"]);
     ana.assert_no(USER_JOINED).await;
 
     bea_again.socket.emit(TYPING, json!(null)).await.unwrap();

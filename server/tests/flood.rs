@@ -1,12 +1,17 @@
-//! Flood control: a connection over its rate is refused with `too_fast`, then cut off if it goes
-//! on, and its address may not connect again for a while; an address holds a bounded number of connections; everyone else is served meanwhile.
+//! Flood control on every path a client can reach: a connection over its rate is refused with
+//! `too_fast`, then cut off if it goes on, and its address may not connect again for a while; an
+//! address holds a bounded number of connections and opens them at a bounded rate; typing, room
+//! lists, history pages and form posts have limits of their own; everyone else is served
+//! meanwhile.
 
 mod support;
 
-use app::protocol::{Ack, Handshake, HandshakeError, Rejection, NEW_MESSAGE};
+use app::protocol::{
+    Ack, Handshake, HandshakeError, Rejection, NEW_MESSAGE, ROOMS, TYPING, USER_JOINED,
+};
 use rust_socketio::Payload;
 use serde_json::json;
-use support::{config_on, ChatClient, TestServer, Transport};
+use support::{config_on, Address, ChatClient, TestServer, Transport};
 
 #[tokio::test]
 async fn a_fast_sender_is_refused_then_cut_off_while_others_are_served() {
@@ -105,5 +110,175 @@ async fn an_address_holds_a_bounded_number_of_connections() {
     })
     .await;
     assert!(again.is_ok(), "a place freed by a departure is taken again");
+    server.stop().await;
+}
+
+/// A server whose only limits are the ones `set` puts (the others off), history in `history`.
+async fn limited(history: &tempfile::TempDir, set: impl FnOnce(&mut server::Config)) -> TestServer {
+    let mut config = config_on(history);
+    config.message_burst = 0;
+    config.address_message_burst = 0;
+    config.max_connections_per_address = 0;
+    config.address_handshake_burst = 0;
+    config.address_request_burst = 0;
+    set(&mut config);
+    TestServer::start_with(config).await
+}
+
+/// POSTs the no-JavaScript form: the status.
+async fn post_form(server: &TestServer, text: &str) -> u16 {
+    reqwest::Client::new()
+        .post(format!("{}/api/enviar", server.url()))
+        .form(&[("room", "general"), ("text", text)])
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
+#[tokio::test]
+async fn form_posts_take_the_addresss_message_bucket_and_cool_it_down() {
+    let history = support::history();
+    let server = limited(&history, |config| {
+        config.address_message_burst = 5;
+        config.address_messages_per_second = 0.01;
+        config.flood_disconnect_after = 10;
+        config.flood_cooldown_seconds = 60.0;
+    })
+    .await;
+    let mut reader = ChatClient::connect(&server, Transport::Websocket).await;
+    let mut statuses = Vec::new();
+    for n in 0..300 {
+        statuses.push(post_form(&server, &format!("post {n}")).await);
+    }
+    // Accepted: the form redirects back to the room.
+    let accepted = statuses.iter().filter(|s| (200..400).contains(*s)).count();
+    assert_eq!(accepted, 5, "{statuses:?}");
+    assert!(statuses[5..].iter().all(|s| *s == 429), "{statuses:?}");
+    for n in 0..5 {
+        assert_eq!(reader.next_text().await, format!("post {n}"));
+    }
+    reader.assert_no(NEW_MESSAGE).await;
+    // Ten refusals in a row cooled the address down: no new connection either.
+    let refused = ChatClient::try_connect(&server, Transport::Websocket, Handshake::default())
+        .await
+        .err()
+        .expect("the address cools down");
+    assert!(
+        refused.contains(&HandshakeError::CoolingDown.to_string()),
+        "{refused}"
+    );
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_form_post_larger_than_any_message_is_refused_unread() {
+    let history = support::history();
+    let server = limited(&history, |_| {}).await;
+    let huge = "x".repeat(64 * 1024);
+    assert_eq!(post_form(&server, &huge).await, 413);
+    assert!((200..400).contains(&post_form(&server, "cabe").await));
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn typing_reaches_the_room_once_per_two_seconds_and_a_typing_flood_is_cut_off() {
+    let history = support::history();
+    let server = limited(&history, |config| config.message_burst = 20).await;
+    let flooder = ChatClient::connect(&server, Transport::Websocket).await;
+    let mut reader = ChatClient::connect(&server, Transport::Websocket).await;
+    for _ in 0..2_000 {
+        if flooder.socket.emit(TYPING, json!(null)).await.is_err() {
+            break;
+        }
+    }
+    server.wait_for_clients(1).await;
+    let mut typings = 0;
+    while let Ok(received) =
+        tokio::time::timeout(std::time::Duration::from_millis(500), reader.next_any()).await
+    {
+        typings += usize::from(received.event == TYPING);
+    }
+    assert_eq!(typings, 1, "one typing went out; the flooder was cut off");
+    // Its address cools down.
+    let refused = ChatClient::try_connect(&server, Transport::Websocket, Handshake::default())
+        .await
+        .err()
+        .expect("the address cools down");
+    assert!(refused.contains(&HandshakeError::CoolingDown.to_string()));
+    // Who was there is served all the same.
+    assert!(reader.send("sigo aquí").await.is_accepted());
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn handshakes_are_rate_limited_and_churning_cools_the_address_down() {
+    let history = support::history();
+    let server = limited(&history, |config| {
+        config.address_handshake_burst = 5;
+        config.address_handshakes_per_second = 0.01;
+        config.flood_disconnect_after = 3;
+        config.flood_cooldown_seconds = 60.0;
+    })
+    .await;
+    let mut observer = ChatClient::connect(&server, Transport::Websocket).await;
+    // Four more connect and leave: each a join and a leave for everyone in the room.
+    for _ in 0..4 {
+        let churner = ChatClient::connect(&server, Transport::Websocket).await;
+        churner.socket.disconnect().await.unwrap();
+    }
+    let refusals = [
+        HandshakeError::TooManyHandshakes,
+        HandshakeError::TooManyHandshakes,
+        HandshakeError::TooManyHandshakes,
+        // Three refusals in a row: the address cools down.
+        HandshakeError::CoolingDown,
+    ];
+    for expected in refusals {
+        let refused = ChatClient::try_connect(&server, Transport::Websocket, Handshake::default())
+            .await
+            .err()
+            .unwrap_or_else(|| panic!("admitted, {expected:?} expected"));
+        assert!(refused.contains(&expected.to_string()), "{refused}");
+    }
+    let mut joins = 0;
+    while let Ok(received) =
+        tokio::time::timeout(std::time::Duration::from_millis(500), observer.next_any()).await
+    {
+        joins += usize::from(received.event == USER_JOINED);
+    }
+    assert_eq!(joins, 4, "only the admitted churners were announced");
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn room_lists_and_history_pages_are_limited_per_address_and_answered_when_refused() {
+    let history = support::history();
+    let server = limited(&history, |config| {
+        config.address_request_burst = 3;
+        config.address_requests_per_second = 0.01;
+    })
+    .await;
+    let client = ChatClient::connect(&server, Transport::Websocket).await;
+    for _ in 0..2 {
+        let rooms = client.request(ROOMS, Payload::Text(vec![])).await;
+        assert!(rooms.is_array(), "{rooms}");
+    }
+    let page = reqwest::Client::new()
+        .post(format!("{}/api/historial", server.url()))
+        .form(&[("room", "general")]);
+    assert_eq!(
+        page.try_clone().unwrap().send().await.unwrap().status(),
+        200
+    );
+    // The address's three reads are used up: the socket's request is answered with the reason
+    // (a page waiting for it would wait forever), the page's with 429.
+    let refused = client.request(ROOMS, Payload::Text(vec![])).await;
+    assert_eq!(
+        serde_json::from_value::<Ack>(refused).unwrap(),
+        Ack::rejected(Rejection::TooFast)
+    );
+    assert_eq!(page.send().await.unwrap().status(), 429);
     server.stop().await;
 }

@@ -117,7 +117,7 @@ async fn a_long_absence_is_replayed_in_batches() {
 async fn a_resent_message_is_stored_once_and_acknowledged_and_relayed_with_its_first_id() {
     let history = support::history();
     let server = TestServer::start(&history).await;
-    let ana = ChatClient::connect(&server, Transport::Websocket).await;
+    let mut ana = ChatClient::connect(&server, Transport::Websocket).await;
     let mut beto = ChatClient::connect(&server, Transport::Websocket).await;
     let with_offset = || {
         Payload::Text(vec![
@@ -133,11 +133,17 @@ async fn a_resent_message_is_stored_once_and_acknowledged_and_relayed_with_its_f
 
     let relayed = beto.next_message().await;
     assert_eq!(relayed.text, "una sola vez");
-    assert_eq!(relayed.meta.client_offset.as_deref(), Some("ana-1"));
     assert_eq!(relayed.meta.user, "Anónimo");
+    assert_eq!(relayed.meta.person, ana.credentials.person);
     // Relayed again, the same message: a client keeping messages by id shows it once.
     assert_eq!(beto.next_message().await, relayed);
     beto.assert_no(NEW_MESSAGE).await;
+    // The sender's own copies carry its key, so that its page can match them.
+    for _ in 0..2 {
+        let own = ana.next_message().await;
+        assert_eq!(own.meta.id, relayed.meta.id);
+        assert_eq!(own.meta.client_offset.as_deref(), Some("ana-1"));
+    }
 
     let mut later = ChatClient::connect_as(&server, Transport::Websocket, resuming_from(0)).await;
     assert_eq!(texts(&replayed(&mut later, 1).await), ["una sola vez"]);

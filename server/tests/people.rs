@@ -9,26 +9,31 @@ use app::protocol::{
 use rust_socketio::Payload;
 use support::{ChatClient, TestServer, Transport};
 
-fn person(name: &str, user_id: &str, room: &str) -> Handshake {
+fn person(name: &str, token: Option<&str>, room: &str) -> Handshake {
     Handshake {
         name: Some(name.into()),
-        user_id: Some(user_id.into()),
+        token: token.map(Into::into),
         room: Some(room.into()),
         offset: None,
     }
 }
 
-/// Connects as `name` (whose user id derives from the name) in `room`.
+/// Connects as somebody new called `name` in `room`.
 async fn enter(server: &TestServer, transport: Transport, name: &str, room: &str) -> ChatClient {
-    let user_id = format!("u-{}", name.to_lowercase());
-    ChatClient::connect_as(server, transport, person(name, &user_id, room)).await
+    ChatClient::connect_as(server, transport, person(name, None, room)).await
 }
 
-fn joined(user: &str, room: &str) -> UserEvent {
+/// What the room hears of `client`'s person, named `user`, in `room`.
+fn notice(client: &ChatClient, user: &str, room: &str) -> UserEvent {
     UserEvent {
         user: user.into(),
+        person: client.credentials.person.clone(),
         room: room.into(),
     }
+}
+
+fn names(presence: &Presence) -> Vec<&str> {
+    presence.users.iter().map(|m| m.name.as_str()).collect()
 }
 
 #[tokio::test]
@@ -48,21 +53,21 @@ async fn bad_names_and_rooms_are_refused_at_the_handshake() {
     let history = support::history();
     let server = TestServer::start(&history).await;
     for (auth, error) in [
-        (person("", "u-1", "general"), HandshakeError::BadName),
+        (person("", None, "general"), HandshakeError::BadName),
         (
-            person(&"x".repeat(33), "u-1", "general"),
+            person(&"x".repeat(33), None, "general"),
             HandshakeError::BadName,
         ),
-        (person("a\u{1}b", "u-1", "general"), HandshakeError::BadName),
+        (person("a\u{1}b", None, "general"), HandshakeError::BadName),
         (
-            person("\u{202E}anA", "u-1", "general"),
+            person("\u{202E}anA", None, "general"),
             HandshakeError::BadName,
         ),
-        (person("Ana", "u-1", "Sala Mayor"), HandshakeError::BadRoom),
-        (person("Ana", "u-1", "../etc"), HandshakeError::BadRoom),
+        (person("Ana", None, "Sala Mayor"), HandshakeError::BadRoom),
+        (person("Ana", None, "../etc"), HandshakeError::BadRoom),
         (
-            person("Ana", "no valid", "general"),
-            HandshakeError::BadUserId,
+            person("Ana", Some("no valid"), "general"),
+            HandshakeError::BadToken,
         ),
     ] {
         let refused = ChatClient::try_connect(&server, Transport::Websocket, auth.clone())
@@ -112,7 +117,7 @@ async fn a_crowded_room_names_the_first_hundred_and_stops_announcing() {
     assert_eq!(presence.users.len(), PRESENCE_NAMES);
     assert_eq!(presence.online, PRESENCE_NAMES + 2);
     assert_eq!(
-        presence.users[0], "P000",
+        presence.users[0].name, "P000",
         "the first names in reading order"
     );
 
@@ -127,29 +132,29 @@ async fn presence_counts_a_person_once_however_many_tabs() {
     let history = support::history();
     let server = TestServer::start(&history).await;
     let mut beto = enter(&server, Transport::Websocket, "Beto", "general").await;
+    let alone: Presence = beto.next_as(PRESENCE).await;
     assert_eq!(
-        beto.next_as::<Presence>(PRESENCE).await,
-        Presence {
-            room: "general".into(),
-            users: vec!["Beto".into()],
-            online: 1,
-        }
+        (alone.room.as_str(), names(&alone), alone.online),
+        ("general", vec!["Beto"], 1)
     );
+    assert_eq!(alone.users[0].person, beto.credentials.person);
 
     let mut ana_tab1 = enter(&server, Transport::Websocket, "Ana", "general").await;
     assert_eq!(
         beto.next_as::<UserEvent>(USER_JOINED).await,
-        joined("Ana", "general")
+        notice(&ana_tab1, "Ana", "general")
     );
     assert_eq!(
-        ana_tab1.next_as::<Presence>(PRESENCE).await.users,
+        names(&ana_tab1.next_as::<Presence>(PRESENCE).await),
         ["Ana", "Beto"]
     );
 
-    // A second tab of Ana's: nobody hears of it, and she still counts once.
-    let mut ana_tab2 = enter(&server, Transport::Polling, "Ana", "general").await;
+    // A second tab of Ana's (her token): nobody hears of it, and she still counts once.
+    let second_tab = ana_tab1.same_person(person("Ana", None, "general"));
+    let mut ana_tab2 = ChatClient::connect_as(&server, Transport::Polling, second_tab).await;
+    assert_eq!(ana_tab2.credentials, ana_tab1.credentials);
     assert_eq!(
-        ana_tab2.next_as::<Presence>(PRESENCE).await.users,
+        names(&ana_tab2.next_as::<Presence>(PRESENCE).await),
         ["Ana", "Beto"]
     );
     beto.assert_no(USER_JOINED).await;
@@ -159,7 +164,7 @@ async fn presence_counts_a_person_once_however_many_tabs() {
     ana_tab2.socket.disconnect().await.unwrap();
     assert_eq!(
         beto.next_as::<UserEvent>(USER_LEFT).await,
-        joined("Ana", "general")
+        notice(&ana_tab1, "Ana", "general")
     );
     server.stop().await;
 }
@@ -178,7 +183,7 @@ async fn typing_reaches_the_rest_of_the_room_only() {
         .unwrap();
     assert_eq!(
         beto.next_as::<UserEvent>(TYPING).await,
-        joined("Ana", "general")
+        notice(&ana, "Ana", "general")
     );
     ana.socket
         .emit(STOP_TYPING, Payload::Text(vec![]))
@@ -186,7 +191,7 @@ async fn typing_reaches_the_rest_of_the_room_only() {
         .unwrap();
     assert_eq!(
         beto.next_as::<UserEvent>(STOP_TYPING).await,
-        joined("Ana", "general")
+        notice(&ana, "Ana", "general")
     );
     ana.assert_no(TYPING).await;
     other.assert_no(TYPING).await;

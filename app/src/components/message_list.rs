@@ -10,6 +10,9 @@ const FOLLOW_SLACK_PX: i32 = 48;
 #[component]
 pub fn MessageList(
     #[prop(into)] timeline: Signal<Timeline>,
+    /// The reader's public id, once the server has said it.
+    #[prop(into)]
+    me: Signal<Option<String>>,
     /// Sends one of my failed messages again: (client offset, text).
     on_retry: Callback<(String, String)>,
     /// The reader scrolled to the top: time for older messages.
@@ -68,7 +71,7 @@ pub fn MessageList(
                 let:line
             >
                 {match line {
-                    Line::Message(message) => view! { <Message message on_retry /> }.into_any(),
+                    Line::Message(message) => view! { <Message message timeline me on_retry /> }.into_any(),
                     Line::Notice { text, .. } => view! { <li class="notice-line">{text}</li> }.into_any(),
                 }}
             </For>
@@ -77,17 +80,35 @@ pub fn MessageList(
 }
 
 #[component]
-fn Message(message: ShownMessage, on_retry: Callback<(String, String)>) -> impl IntoView {
+fn Message(
+    message: ShownMessage,
+    timeline: Signal<Timeline>,
+    me: Signal<Option<String>>,
+    on_retry: Callback<(String, String)>,
+) -> impl IntoView {
+    let mine = {
+        let message = message.clone();
+        move || me.with(|me| message.is_mine(me.as_deref()))
+    };
     let ShownMessage {
         user,
+        person,
         text,
         at,
         delivery,
-        mine,
         client_offset,
         ..
     } = message;
-    let hue = name_hue(&user);
+    let hue = person_hue(&person);
+    // Two people who chose one name: each also shows the start of their public id.
+    let tag = {
+        let (user, person) = (user.clone(), person.clone());
+        move || {
+            timeline
+                .with(|timeline| timeline.name_is_shared(&user, &person))
+                .then(|| view! { <span class="message__tag">{person_tag(&person)}</span> })
+        }
+    };
     let delivery_for_class = delivery.clone();
     let class = move || {
         let state = match delivery_for_class.get() {
@@ -95,7 +116,10 @@ fn Message(message: ShownMessage, on_retry: Callback<(String, String)>) -> impl 
             Delivery::Sent => "",
             Delivery::Failed => " message--failed",
         };
-        format!("message{}{state}", if mine { " message--mine" } else { "" })
+        format!(
+            "message{}{state}",
+            if mine() { " message--mine" } else { "" }
+        )
     };
     let retry_text = text.clone();
     let status = move || match delivery.get() {
@@ -123,6 +147,7 @@ fn Message(message: ShownMessage, on_retry: Callback<(String, String)>) -> impl 
         <li class=class>
             <span class="message__meta">
                 <span class="message__user" style=format!("color: hsl({hue} 65% 42%)")>{user}</span>
+                {tag}
                 <time class="message__time">{move || at.get().map(|at| clock(&at))}</time>
             </span>
             <span class="message__text">{text}</span>
@@ -131,13 +156,19 @@ fn Message(message: ShownMessage, on_retry: Callback<(String, String)>) -> impl 
     }
 }
 
-/// A stable hue for a name, so each person keeps their colour everywhere.
-pub fn name_hue(name: &str) -> u32 {
+/// A stable hue for a person (their public id, not their name: two people who chose one name
+/// still look different), so each keeps their colour everywhere.
+pub fn person_hue(person: &str) -> u32 {
     // FNV-1a: tiny, and the same in the server's HTML and the browser's WASM.
-    let hash = name.bytes().fold(0x811c_9dc5_u32, |hash, byte| {
+    let hash = person.bytes().fold(0x811c_9dc5_u32, |hash, byte| {
         (hash ^ u32::from(byte)).wrapping_mul(0x0100_0193)
     });
     hash % 360
+}
+
+/// What tells apart two people of one name: the start of their public id.
+pub fn person_tag(person: &str) -> String {
+    format!("#{}", person.get(..4).unwrap_or(person))
 }
 
 /// "HH:MM" of an RFC 3339 time (UTC, as the server stamps it).

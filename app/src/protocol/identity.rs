@@ -18,12 +18,30 @@ pub const ROOM_PATH_PREFIX: &str = "/sala/";
 #[serde(rename_all = "camelCase")]
 pub struct Handshake {
     pub name: Option<String>,
-    /// A random id the browser keeps, so one person's tabs count once in the room.
-    pub user_id: Option<String>,
+    /// The private token of the identity the server gave this client before ([`Credentials`]):
+    /// the same person again, from any tab or process that holds it. Without one, or with one
+    /// the server did not issue, the client is somebody new.
+    pub token: Option<String>,
     pub room: Option<String>,
     /// The id of the last message this client has; the server replays every later one.
     pub offset: Option<i64>,
 }
+
+/// Server → client, once admitted: who the server says the client is ([`IDENTITY`]).
+///
+/// `person` is public: every message, presence list and typing notice names people by it.
+/// `token` is private: the client keeps it and sends it in later handshakes
+/// ([`Handshake::token`]) to be the same person again; nobody else ever sees it.
+///
+/// [`IDENTITY`]: super::IDENTITY
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Credentials {
+    pub person: String,
+    pub token: String,
+}
+
+/// The longest token a handshake may carry (a token the server issues has 43 characters).
+pub const MAX_TOKEN_CHARS: usize = 64;
 
 /// Why a handshake was refused (sent to the client as a `connect_error`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
@@ -33,14 +51,16 @@ pub enum HandshakeError {
     BadName,
     #[error("El nombre de la sala solo admite letras minúsculas, cifras, «-» y «_» (hasta 40).")]
     BadRoom,
-    #[error("El identificador de usuario no es válido.")]
-    BadUserId,
+    #[error("El identificador de sesión no es válido.")]
+    BadToken,
     #[error("El desplazamiento no puede ser negativo.")]
     BadOffset,
     #[error(
         "Demasiadas conexiones desde tu dirección: cierra alguna pestaña e inténtalo de nuevo."
     )]
     TooManyConnections,
+    #[error("Demasiadas conexiones nuevas desde tu dirección: espera unos segundos.")]
+    TooManyHandshakes,
     #[error("Has enviado demasiados mensajes seguidos: espera unos segundos antes de volver.")]
     CoolingDown,
 }
@@ -49,8 +69,8 @@ pub enum HandshakeError {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Identity {
     pub name: String,
-    /// Falls back to the socket id when the client sends none: such a client is one person per tab.
-    pub user_id: Option<String>,
+    /// Well formed, not yet recognised: only the server can tell whether it issued it.
+    pub token: Option<String>,
     pub room: String,
     pub offset: Option<i64>,
 }
@@ -65,13 +85,14 @@ impl Handshake {
             Some(room) => check_room(&room)?,
             None => DEFAULT_ROOM.to_owned(),
         };
-        if let Some(id) = &self.user_id {
-            let well_formed = (1..=64).contains(&id.len())
-                && id
+        if let Some(token) = &self.token {
+            // base64url, as the server writes tokens.
+            let well_formed = (1..=MAX_TOKEN_CHARS).contains(&token.len())
+                && token
                     .bytes()
                     .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
             if !well_formed {
-                return Err(HandshakeError::BadUserId);
+                return Err(HandshakeError::BadToken);
             }
         }
         if self.offset.is_some_and(|offset| offset < 0) {
@@ -79,7 +100,7 @@ impl Handshake {
         }
         Ok(Identity {
             name,
-            user_id: self.user_id,
+            token: self.token,
             room,
             offset: self.offset,
         })
@@ -121,19 +142,29 @@ pub fn room_path(room: &str) -> String {
     }
 }
 
-/// A person in a room, as presence and typing events name them.
+/// A person in a room, as presence and typing events name them: `user` is the name they chose,
+/// `person` their public id ([`Credentials::person`]), which tells apart two people with one name.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UserEvent {
     pub user: String,
+    pub person: String,
     pub room: String,
 }
 
+/// One person in a presence list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Member {
+    /// Their public id ([`Credentials::person`]).
+    pub person: String,
+    pub name: String,
+}
+
 /// Who is in a room right now, each once, sorted by name: everyone in a small room; in a crowded
-/// one the first `PRESENCE_NAMES`, with `online` counting them all.
+/// one the first [`PRESENCE_NAMES`], with `online` counting them all.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Presence {
     pub room: String,
-    pub users: Vec<String>,
+    pub users: Vec<Member>,
     /// How many people are here; absent (as from older servers): `users.len()`.
     #[serde(default)]
     pub online: usize,
@@ -198,7 +229,7 @@ mod tests {
         assert_eq!(identity.name, DEFAULT_NAME);
         assert_eq!(identity.room, DEFAULT_ROOM);
         assert_eq!(identity.offset, None);
-        assert_eq!(identity.user_id, None);
+        assert_eq!(identity.token, None);
     }
 
     #[test]
@@ -217,8 +248,12 @@ mod tests {
             Err(HandshakeError::BadRoom)
         );
         assert_eq!(
-            with(|h| h.user_id = Some("a b".into())),
-            Err(HandshakeError::BadUserId)
+            with(|h| h.token = Some("a b".into())),
+            Err(HandshakeError::BadToken)
+        );
+        assert_eq!(
+            with(|h| h.token = Some("x".repeat(MAX_TOKEN_CHARS + 1))),
+            Err(HandshakeError::BadToken)
         );
         assert_eq!(
             with(|h| h.offset = Some(-1)),

@@ -128,8 +128,8 @@ impl<'de> Deserialize<'de> for SentMessage {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SendMeta {
-    /// Chosen by the client, unique per message: a resend with the same offset is acknowledged
-    /// but neither stored nor relayed again.
+    /// The message's idempotency key, chosen by its sender: unique among the sender's messages
+    /// in a room. The server's rule for a resend is at `Store::insert_then` (server crate).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub client_offset: Option<String>,
 }
@@ -156,10 +156,18 @@ pub fn check_client_offset(offset: &str) -> Result<(), Rejection> {
 pub struct MessageMeta {
     /// The server offset: increases with every stored message, across rooms.
     pub id: i64,
+    /// The author's name, as they chose it.
     pub user: String,
+    /// The author's public id ([`Credentials::person`](super::Credentials::person)); empty for
+    /// messages stored before the server issued identities.
+    #[serde(default)]
+    pub person: String,
     pub room: String,
     /// When the server stored it, RFC 3339 in UTC.
     pub at: String,
+    /// The author's own key for it ([`SendMeta::client_offset`]): sent to the connection that
+    /// sent the message, and in replays to its author, never to anybody else
+    /// ([`ChatMessage::as_seen_by`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub client_offset: Option<String>,
 }
@@ -170,6 +178,18 @@ pub struct ChatMessage {
     pub text: String,
     #[serde(flatten)]
     pub meta: MessageMeta,
+}
+
+impl ChatMessage {
+    /// The message as `person` may see it: its client offset only if `person` wrote it. Another
+    /// person's key is none of anybody's business (`None`: nobody's).
+    pub fn as_seen_by(&self, person: Option<&str>) -> ChatMessage {
+        let mut seen = self.clone();
+        if person != Some(self.meta.person.as_str()) || self.meta.person.is_empty() {
+            seen.meta.client_offset = None;
+        }
+        seen
+    }
 }
 
 /// The first argument of `"nuevo mensaje"` as a client sent it: the seed sends a string, and
@@ -328,6 +348,7 @@ mod tests {
             meta: MessageMeta {
                 id: 42,
                 user: "Ana".into(),
+                person: "p-ana".into(),
                 room: "general".into(),
                 at: "2026-11-25T10:00:00Z".into(),
                 client_offset: Some("u1-1".into()),
@@ -335,9 +356,31 @@ mod tests {
         };
         assert_eq!(
             serde_json::to_value(&message).unwrap(),
-            json!({"text": "hola", "id": 42, "user": "Ana", "room": "general",
+            json!({"text": "hola", "id": 42, "user": "Ana", "person": "p-ana", "room": "general",
                    "at": "2026-11-25T10:00:00Z", "clientOffset": "u1-1"})
         );
+    }
+
+    #[test]
+    fn only_its_author_sees_a_messages_client_offset() {
+        let message = ChatMessage {
+            text: "hola".into(),
+            meta: MessageMeta {
+                id: 1,
+                user: "Ana".into(),
+                person: "p-ana".into(),
+                room: "general".into(),
+                at: "2026-11-25T10:00:00Z".into(),
+                client_offset: Some("k-1".into()),
+            },
+        };
+        let offset = |person| message.as_seen_by(person).meta.client_offset;
+        assert_eq!(offset(Some("p-ana")), Some("k-1".into()));
+        assert_eq!(offset(Some("p-beto")), None);
+        assert_eq!(offset(None), None);
+        let mut legacy = message.clone();
+        legacy.meta.person.clear();
+        assert_eq!(legacy.as_seen_by(Some("")).meta.client_offset, None);
     }
 
     #[test]

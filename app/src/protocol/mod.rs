@@ -16,6 +16,8 @@ pub use text::*;
 /// server relays it to the room with the text and the stored message's metadata. Spanish because
 /// the original wire protocol says so.
 pub const NEW_MESSAGE: &str = "nuevo mensaje";
+/// Server → client, first thing once admitted: the client's [`Credentials`].
+pub const IDENTITY: &str = "identity";
 /// Server → client: a batch of stored messages the client has not seen, oldest first.
 pub const HISTORY: &str = "history";
 /// Server → client: who is in the room now (each person once, however many tabs).

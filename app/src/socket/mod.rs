@@ -143,6 +143,27 @@ impl Socket {
         event: &str,
         args: &A,
     ) -> Result<R, SocketError> {
+        self.emit_acknowledged(&self.raw, event, args).await
+    }
+
+    /// Like `request`, but outside the client's queue: sent now or not at all (offline), never
+    /// retried, so a question whose answer is stale once late never waits behind — nor holds
+    /// up — the messages in the queue.
+    pub async fn ask<A: Serialize, R: DeserializeOwned>(
+        &self,
+        event: &str,
+        args: &A,
+    ) -> Result<R, SocketError> {
+        self.emit_acknowledged(&self.raw.volatile(), event, args)
+            .await
+    }
+
+    async fn emit_acknowledged<A: Serialize, R: DeserializeOwned>(
+        &self,
+        through: &ffi::Socket,
+        event: &str,
+        args: &A,
+    ) -> Result<R, SocketError> {
         let payload = |e: serde_wasm_bindgen::Error| SocketError::Payload(e.to_string());
         // A tuple serialises to an array; `()` (no arguments) to `undefined`.
         let args = serde_wasm_bindgen::to_value(args).map_err(payload)?;
@@ -153,7 +174,7 @@ impl Socket {
                 .map_err(|_| SocketError::Payload("arguments must be a tuple".to_owned()))?
         };
         args.unshift(&event.into());
-        let promise = ffi::emit_with_ack(&self.raw, &args).map_err(|_| SocketError::NoAck)?;
+        let promise = ffi::emit_with_ack(through, &args).map_err(|_| SocketError::NoAck)?;
         let reply = JsFuture::from(promise)
             .await
             .map_err(|_| SocketError::NoAck)?;

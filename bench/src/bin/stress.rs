@@ -48,8 +48,9 @@ struct Args {
     /// Clients in each wave of the storm.
     #[arg(long, default_value_t = 3_000)]
     storm_clients: usize,
-    /// Addresses the storm comes from (the default cap is 200 connections per address).
-    #[arg(long, default_value_t = 20)]
+    /// Addresses the storm comes from: households reconnecting after a network cut, a few tabs
+    /// each (the server takes 60 new connections at once per address, then 2 a second).
+    #[arg(long, default_value_t = 600)]
     storm_addresses: usize,
     /// Seconds the storm lasts.
     #[arg(long, default_value_t = 30.0)]

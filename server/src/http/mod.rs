@@ -5,3 +5,30 @@ pub mod headers;
 pub mod operations;
 pub mod origin;
 pub mod own_request;
+
+/// Where the Socket.IO engine listens (socketioxide's default, set explicitly in
+/// [`crate::realtime`] so that this is the one definition).
+pub const ENGINE_PATH: &str = "/socket.io";
+
+/// Whether the engine serves `path`: exactly [`ENGINE_PATH`], or anything under it. The
+/// official client asks for `/socket.io/` by default and `/socket.io` with
+/// `addTrailingSlash: false`: every check on the engine's requests must cover both.
+pub fn is_engine_path(path: &str) -> bool {
+    path.strip_prefix(ENGINE_PATH)
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_engine_path;
+
+    #[test]
+    fn the_engine_path_with_or_without_its_slash() {
+        for path in ["/socket.io", "/socket.io/", "/socket.io/socket.io.js"] {
+            assert!(is_engine_path(path), "{path}");
+        }
+        for path in ["/", "/socket.iox", "/sala/socket.io", "/api/enviar"] {
+            assert!(!is_engine_path(path), "{path}");
+        }
+    }
+}

@@ -55,9 +55,10 @@ fn same_site(origin: &str, headers: &HeaderMap) -> bool {
     matches!((origin_host, host), (Some(origin_host), Some(host)) if origin_host == host)
 }
 
-/// Applies to what can act for a visitor: Socket.IO (every request of a session) and POSTs.
+/// Applies to what can act for a visitor: Socket.IO (every request of a session, whichever way
+/// its path is spelled) and POSTs.
 fn guarded(request: &Request) -> bool {
-    request.uri().path().starts_with("/socket.io/") || request.method() == Method::POST
+    super::is_engine_path(request.uri().path()) || request.method() == Method::POST
 }
 
 pub async fn check_origin(

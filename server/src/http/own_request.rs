@@ -11,11 +11,9 @@ use axum::{
     http::{HeaderMap, HeaderValue, Uri},
 };
 
-/// Where engineioxide listens; other requests need not pay for the copy.
-const ENGINE_PATH: &str = "/socket.io/";
-
+/// Only the engine's requests are kept; others need not pay for the copy.
 pub async fn own_request(mut request: Request) -> Request {
-    if request.uri().path().starts_with(ENGINE_PATH) {
+    if super::is_engine_path(request.uri().path()) {
         let uri = owned_uri(request.uri());
         // axum's router keeps a copy of the URI as it came, a slice of the same buffer.
         if let Some(OriginalUri(original)) = request.extensions_mut().get_mut::<OriginalUri>() {

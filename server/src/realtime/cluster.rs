@@ -187,7 +187,8 @@ async fn catch_up(io: ClusterIo, realtime: Realtime, since: i64) {
             offset,
             realtime.limits.max_frame_bytes / 2,
             |batch| {
-                let (everyone, batch) = (everyone.clone(), batch.to_vec());
+                let everyone = everyone.clone();
+                let batch: Vec<_> = batch.iter().map(|m| m.as_seen_by(None)).collect();
                 async move { everyone.emit(HISTORY, &batch).await.is_ok() }
             },
         )

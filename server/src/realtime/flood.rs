@@ -1,16 +1,20 @@
-//! Flood control: how fast one connection, and one client address with all its connections,
-//! may send messages (token buckets), how many connections one address may hold, and when a
-//! connection that keeps sending over its limit is cut off — after which its address may not
-//! connect again for a while.
+//! Flood control: how fast one connection, and one client address with all its connections and
+//! plain HTTP requests, may do each thing that costs the server or the people in a room
+//! ([`Act`]: messages, typing signals, handshakes, requests), how many connections one address
+//! may hold, and when a client that keeps going over its limits is cut off — after which its
+//! address may not connect (or post) again for a while.
 //!
-//! An address's state outlives its connections until it could not matter any more (its bucket
-//! full again, its cool-down over): reconnecting must not be a way to get a fresh bucket.
+//! An address's state outlives its connections until it could not matter any more (its buckets
+//! full again, its cool-down over): reconnecting must not be a way to get fresh buckets.
+//!
+//! An address is an IPv4 address, or an IPv6 address's /64 (one household or one machine gets a
+//! whole /64 and can pick any address in it); an IPv4-mapped IPv6 address counts as its IPv4.
 //!
 //! Per node: a cluster's nodes each count what reaches them (nginx keeps a client on one node).
 
 use std::{
     collections::HashMap,
-    net::{IpAddr, SocketAddr},
+    net::{IpAddr, Ipv6Addr, SocketAddr},
     sync::{
         atomic::{AtomicU32, Ordering},
         Arc, Mutex,
@@ -38,22 +42,50 @@ impl Rate {
     }
 }
 
+/// What a client does that is limited, each with buckets of its own: typing can never use up
+/// a person's messages, nor a page's room-list requests its handshakes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Act {
+    /// A chat message: over a socket, or the no-JavaScript form's POST.
+    Message,
+    /// `typing` / `stop typing`.
+    Signal,
+    /// A new Socket.IO connection.
+    Handshake,
+    /// A read: the room list over a socket, a history page over HTTP.
+    Request,
+}
+
+impl Act {
+    const ALL: [Act; 4] = [Act::Message, Act::Signal, Act::Handshake, Act::Request];
+
+    fn index(self) -> usize {
+        self as usize
+    }
+}
+
+/// Per act, a rate (or none).
+pub type Rates = [Option<Rate>; Act::ALL.len()];
+
 /// What the node enforces (see `Config` for each setting's meaning and default).
 #[derive(Debug, Clone, Copy)]
 pub struct FloodLimits {
-    pub per_connection: Option<Rate>,
-    pub per_address: Option<Rate>,
-    /// Refused messages in a row after which a connection is cut off (0: never).
+    /// Per connection, by act (handshakes and requests have no per-connection limit).
+    pub per_connection: Rates,
+    /// Per address, all its connections and requests together, by act.
+    pub per_address: Rates,
+    /// Refusals in a row after which a connection is cut off, or an address (refused a handshake,
+    /// a post or a read) cools down (0: never).
     pub disconnect_after: u32,
     /// Connections one address may hold (0: any number).
     pub max_connections_per_address: u32,
-    /// How long an address whose connection was cut off for flooding may not connect again.
+    /// How long an address whose client was cut off for flooding may not connect or post again.
     pub cooldown: Duration,
     /// Whether the client's address is the last hop of `X-Forwarded-For` (behind a proxy).
     pub trust_forwarded_for: bool,
 }
 
-/// A token bucket: `burst` tokens, refilled at `per_second`; a message takes one.
+/// A token bucket: `burst` tokens, refilled at `per_second`; an act takes one.
 #[derive(Debug)]
 struct Bucket {
     tokens: f64,
@@ -91,23 +123,54 @@ impl Bucket {
     }
 }
 
-/// One address's share: its bucket, its open connections, its cool-down.
+/// A bucket per act, made full for each act that has a rate.
+struct Buckets([Option<Bucket>; Act::ALL.len()]);
+
+impl Buckets {
+    fn full(rates: &Rates) -> Self {
+        Self(std::array::from_fn(|at| rates[at].map(Bucket::full)))
+    }
+
+    /// Takes a token for `act`; true if there was one (or no limit).
+    fn take(&mut self, rates: &Rates, act: Act, now: Instant) -> bool {
+        match (&mut self.0[act.index()], rates[act.index()]) {
+            (Some(bucket), Some(rate)) => bucket.take(rate, now),
+            _ => true,
+        }
+    }
+
+    fn are_full(&self, rates: &Rates, now: Instant) -> bool {
+        self.0
+            .iter()
+            .zip(rates)
+            .all(|(bucket, rate)| match (bucket, rate) {
+                (Some(bucket), Some(rate)) => bucket.is_full(*rate, now),
+                _ => true,
+            })
+    }
+}
+
+/// One address's share: its buckets, its open connections, its cool-down.
 struct Address {
-    bucket: Option<Bucket>,
+    buckets: Buckets,
     connections: u32,
-    /// Set when one of its connections was cut off for flooding: no new one before then.
+    /// Its handshakes, posts and reads refused in a row (messages and signals count per
+    /// connection).
+    refused_in_a_row: u32,
+    /// Set when one of its clients was cut off for flooding: no new connection or post before.
     cool_until: Option<Instant>,
 }
 
 impl Address {
     /// Whether forgetting it changes nothing: a new entry would be the same.
-    fn is_blank(&self, rate: Option<Rate>, now: Instant) -> bool {
+    fn is_blank(&self, rates: &Rates, now: Instant) -> bool {
         self.connections == 0
             && self.cool_until.is_none_or(|until| until <= now)
-            && match (&self.bucket, rate) {
-                (Some(bucket), Some(rate)) => bucket.is_full(rate, now),
-                _ => true,
-            }
+            && self.buckets.are_full(rates, now)
+    }
+
+    fn is_cooling_down(&self, now: Instant) -> bool {
+        self.cool_until.is_some_and(|until| now < until)
     }
 }
 
@@ -128,6 +191,15 @@ pub struct Flood {
     addresses: Arc<Mutex<Addresses>>,
 }
 
+/// Why an address was refused a handshake, a post or a read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AddressRefusal {
+    /// Over its rate for the act.
+    TooFast,
+    /// Cut off for flooding a moment ago.
+    CoolingDown,
+}
+
 /// An admitted connection's hold on its address's count, released when the socket (which keeps it
 /// in its extensions, cloned there) is gone.
 #[derive(Clone)]
@@ -141,22 +213,23 @@ struct Held {
 impl Drop for Held {
     fn drop(&mut self) {
         let Some(address) = self.address else { return };
-        let rate = self.flood.limits.per_address;
+        let rates = &self.flood.limits.per_address;
         let mut addresses = self.flood.addresses.lock().unwrap();
         if let Some(entry) = addresses.states.get_mut(&address) {
             entry.connections = entry.connections.saturating_sub(1);
-            if entry.is_blank(rate, Instant::now()) {
+            if entry.is_blank(rates, Instant::now()) {
                 addresses.states.remove(&address);
             }
         }
     }
 }
 
-/// One connection's sending state.
+/// One connection's state: its buckets, and per act how many were refused in a row (typing that
+/// goes through does not excuse messages that do not, nor the other way round).
 pub struct Sender {
     admission: Admission,
-    bucket: Mutex<Option<Bucket>>,
-    refused_in_a_row: AtomicU32,
+    buckets: Mutex<Buckets>,
+    refused_in_a_row: [AtomicU32; Act::ALL.len()],
 }
 
 impl Flood {
@@ -171,54 +244,59 @@ impl Flood {
         }
     }
 
-    /// The address a request came from: the TCP peer, or behind a trusted proxy the last hop of
-    /// `X-Forwarded-For` (the one the proxy itself appended). `None` if neither is known.
+    /// The address a request came from, as limits count it ([`counted`]): the TCP peer, or
+    /// behind a trusted proxy the last hop of `X-Forwarded-For` (the one the proxy itself
+    /// appended). `None` if neither is known.
     pub fn address_of(&self, request: &Parts) -> Option<IpAddr> {
-        if self.limits.trust_forwarded_for {
-            let forwarded = request
-                .headers
-                .get_all("x-forwarded-for")
-                .iter()
-                .filter_map(|value| value.to_str().ok())
-                .flat_map(|value| value.split(','))
-                .last()
-                .and_then(|hop| hop.trim().parse().ok());
-            if forwarded.is_some() {
-                return forwarded;
-            }
-        }
-        request
-            .extensions
-            .get::<ConnectInfo<SocketAddr>>()
-            .map(|ConnectInfo(peer)| peer.ip())
+        let forwarded = self
+            .limits
+            .trust_forwarded_for
+            .then(|| {
+                request
+                    .headers
+                    .get_all("x-forwarded-for")
+                    .iter()
+                    .filter_map(|value| value.to_str().ok())
+                    .flat_map(|value| value.split(','))
+                    .last()
+                    .and_then(|hop| hop.trim().parse().ok())
+            })
+            .flatten();
+        forwarded
+            .or_else(|| {
+                request
+                    .extensions
+                    .get::<ConnectInfo<SocketAddr>>()
+                    .map(|ConnectInfo(peer)| peer.ip())
+            })
+            .map(counted)
     }
 
-    /// Counts a new connection from `address`, unless the address holds too many already or is
-    /// cooling down after a flood.
+    /// Counts a new connection from `address`, unless the address is cooling down after a
+    /// flood, has opened connections faster than its handshake rate, or holds too many already.
+    /// Handshakes refused for their rate count toward the address's cool-down: churning
+    /// connections is flooding too.
     pub fn admit(&self, address: Option<IpAddr>) -> Result<Admission, HandshakeError> {
         if let Some(ip) = address {
-            let now = Instant::now();
-            let rate = self.limits.per_address;
-            let mut addresses = self.addresses.lock().unwrap();
-            if now.duration_since(addresses.swept_at) >= SWEEP_EVERY {
-                addresses
-                    .states
-                    .retain(|_, entry| !entry.is_blank(rate, now));
-                addresses.swept_at = now;
-            }
-            let entry = addresses.states.entry(ip).or_insert_with(|| Address {
-                bucket: rate.map(Bucket::full),
-                connections: 0,
-                cool_until: None,
-            });
-            if entry.cool_until.is_some_and(|until| now < until) {
-                return Err(HandshakeError::CoolingDown);
-            }
             let cap = self.limits.max_connections_per_address;
-            if cap > 0 && entry.connections >= cap {
-                return Err(HandshakeError::TooManyConnections);
-            }
-            entry.connections += 1;
+            self.with_address(ip, |entry, now| {
+                if entry.is_cooling_down(now) {
+                    return Err(HandshakeError::CoolingDown);
+                }
+                if !entry
+                    .buckets
+                    .take(&self.limits.per_address, Act::Handshake, now)
+                {
+                    self.refused(entry, now);
+                    return Err(HandshakeError::TooManyHandshakes);
+                }
+                if cap > 0 && entry.connections >= cap {
+                    return Err(HandshakeError::TooManyConnections);
+                }
+                entry.refused_in_a_row = 0;
+                entry.connections += 1;
+                Ok(())
+            })?;
         }
         Ok(Admission(Arc::new(Held {
             flood: self.clone(),
@@ -226,39 +304,62 @@ impl Flood {
         })))
     }
 
+    /// Whether `address` may make a plain HTTP request for `act` now (a form post is a
+    /// [`Act::Message`], a history page a [`Act::Request`]); takes its token if so. Refusals in
+    /// a row cool the address down, as a connection's cut-off does.
+    pub fn allow_address(&self, address: Option<IpAddr>, act: Act) -> Result<(), AddressRefusal> {
+        let Some(ip) = address else { return Ok(()) };
+        self.with_address(ip, |entry, now| {
+            if entry.is_cooling_down(now) {
+                return Err(AddressRefusal::CoolingDown);
+            }
+            if entry.buckets.take(&self.limits.per_address, act, now) {
+                entry.refused_in_a_row = 0;
+                Ok(())
+            } else {
+                self.refused(entry, now);
+                Err(AddressRefusal::TooFast)
+            }
+        })
+    }
+
     pub fn sender(&self, admission: Admission) -> Sender {
         Sender {
             admission,
-            bucket: Mutex::new(self.limits.per_connection.map(Bucket::full)),
-            refused_in_a_row: AtomicU32::new(0),
+            buckets: Mutex::new(Buckets::full(&self.limits.per_connection)),
+            refused_in_a_row: Default::default(),
         }
     }
 
-    /// Whether `sender` may send one more message now; takes its token if so.
-    pub fn allow(&self, sender: &Sender) -> Result<(), Rejection> {
+    /// Whether `sender` may do `act` now; takes its tokens (its own, then its address's) if so.
+    pub fn allow(&self, sender: &Sender, act: Act) -> Result<(), Rejection> {
         let now = Instant::now();
-        let connection_ok = match (
-            &mut *sender.bucket.lock().unwrap(),
-            self.limits.per_connection,
-        ) {
-            (Some(bucket), Some(rate)) => bucket.take(rate, now),
-            _ => true,
-        };
-        let address_ok = connection_ok && self.take_for_address(sender, now);
+        let connection_ok =
+            sender
+                .buckets
+                .lock()
+                .unwrap()
+                .take(&self.limits.per_connection, act, now);
+        let address_ok = connection_ok && self.take_for_address(sender, act, now);
+        let streak = &sender.refused_in_a_row[act.index()];
         if address_ok {
-            sender.refused_in_a_row.store(0, Ordering::Relaxed);
+            streak.store(0, Ordering::Relaxed);
             Ok(())
         } else {
-            sender.refused_in_a_row.fetch_add(1, Ordering::Relaxed);
+            streak.fetch_add(1, Ordering::Relaxed);
             Err(Rejection::TooFast)
         }
     }
 
-    /// Whether `sender` went on sending over its rate long enough to be cut off. A full queue
-    /// (a slow store) does not count against the sender.
+    /// Whether `sender` went on acting over its rates long enough to be cut off: that many of
+    /// one act refused in a row. A full queue (a slow store) does not count against the sender.
     pub fn is_flooding(&self, sender: &Sender) -> bool {
         let after = self.limits.disconnect_after;
-        after > 0 && sender.refused_in_a_row.load(Ordering::Relaxed) >= after
+        after > 0
+            && sender
+                .refused_in_a_row
+                .iter()
+                .any(|streak| streak.load(Ordering::Relaxed) >= after)
     }
 
     /// Starts the cool-down of the address of `sender`, which is being cut off for flooding.
@@ -271,19 +372,68 @@ impl Flood {
         }
     }
 
-    fn take_for_address(&self, sender: &Sender, now: Instant) -> bool {
-        let (Some(ip), Some(rate)) = (sender.admission.0.address, self.limits.per_address) else {
+    /// The address of a sender, as counted.
+    pub fn address_of_sender(&self, sender: &Sender) -> Option<IpAddr> {
+        sender.admission.0.address
+    }
+
+    fn take_for_address(&self, sender: &Sender, act: Act, now: Instant) -> bool {
+        let Some(ip) = sender.admission.0.address else {
             return true;
         };
         let mut addresses = self.addresses.lock().unwrap();
-        match addresses
-            .states
-            .get_mut(&ip)
-            .and_then(|entry| entry.bucket.as_mut())
-        {
-            Some(bucket) => bucket.take(rate, now),
+        match addresses.states.get_mut(&ip) {
+            Some(entry) => entry.buckets.take(&self.limits.per_address, act, now),
             None => true,
         }
+    }
+
+    /// One more refusal in a row for the address; past the limit, it cools down.
+    fn refused(&self, entry: &mut Address, now: Instant) {
+        entry.refused_in_a_row += 1;
+        let after = self.limits.disconnect_after;
+        if after > 0 && entry.refused_in_a_row >= after {
+            entry.refused_in_a_row = 0;
+            entry.cool_until = Some(now + self.limits.cooldown);
+        }
+    }
+
+    /// Runs `f` on `ip`'s entry (made if new), after sweeping away blank entries if it is time.
+    fn with_address<T>(&self, ip: IpAddr, f: impl FnOnce(&mut Address, Instant) -> T) -> T {
+        let now = Instant::now();
+        let rates = &self.limits.per_address;
+        let mut addresses = self.addresses.lock().unwrap();
+        if now.duration_since(addresses.swept_at) >= SWEEP_EVERY {
+            addresses
+                .states
+                .retain(|_, entry| !entry.is_blank(rates, now));
+            addresses.swept_at = now;
+        }
+        let entry = addresses.states.entry(ip).or_insert_with(|| Address {
+            buckets: Buckets::full(rates),
+            connections: 0,
+            refused_in_a_row: 0,
+            cool_until: None,
+        });
+        let result = f(entry, now);
+        if entry.is_blank(rates, now) {
+            addresses.states.remove(&ip);
+        }
+        result
+    }
+}
+
+/// An address as limits count it: an IPv6 address by its /64, an IPv4-mapped one as IPv4.
+pub fn counted(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V4(_) => ip,
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => IpAddr::V4(v4),
+            None => {
+                let network = u128::from(v6) & !((1u128 << 64) - 1);
+                IpAddr::V6(Ipv6Addr::from(network))
+            }
+        },
     }
 }
 
@@ -293,10 +443,14 @@ mod tests {
 
     use super::*;
 
+    fn rates(message: Option<Rate>, signal: Option<Rate>, handshake: Option<Rate>) -> Rates {
+        [message, signal, handshake, Rate::new(3, 1.0)]
+    }
+
     fn limits() -> FloodLimits {
         FloodLimits {
-            per_connection: Rate::new(3, 1.0),
-            per_address: Rate::new(5, 1.0),
+            per_connection: [Rate::new(3, 1.0), Rate::new(2, 0.5), None, None],
+            per_address: rates(Rate::new(5, 1.0), Rate::new(4, 1.0), Rate::new(4, 1.0)),
             disconnect_after: 4,
             max_connections_per_address: 2,
             cooldown: Duration::from_millis(200),
@@ -321,10 +475,32 @@ mod tests {
     fn a_connection_over_its_rate_is_refused_then_called_a_flood() {
         let flood = Flood::new(limits());
         let sender = flood.sender(flood.admit(HOME).unwrap());
-        assert!((0..3).all(|_| flood.allow(&sender).is_ok()));
+        assert!((0..3).all(|_| flood.allow(&sender, Act::Message).is_ok()));
         for _ in 0..4 {
             assert!(!flood.is_flooding(&sender));
-            assert_eq!(flood.allow(&sender), Err(Rejection::TooFast));
+            assert_eq!(flood.allow(&sender, Act::Message), Err(Rejection::TooFast));
+        }
+        assert!(flood.is_flooding(&sender));
+    }
+
+    #[test]
+    fn typing_has_buckets_of_its_own() {
+        let flood = Flood::new(limits());
+        let sender = flood.sender(flood.admit(HOME).unwrap());
+        assert!((0..2).all(|_| flood.allow(&sender, Act::Signal).is_ok()));
+        assert_eq!(flood.allow(&sender, Act::Signal), Err(Rejection::TooFast));
+        // Typing used up costs no message.
+        assert!((0..3).all(|_| flood.allow(&sender, Act::Message).is_ok()));
+    }
+
+    #[test]
+    fn typing_that_goes_through_does_not_excuse_messages_that_do_not() {
+        let flood = Flood::new(limits());
+        let sender = flood.sender(flood.admit(HOME).unwrap());
+        assert!((0..3).all(|_| flood.allow(&sender, Act::Message).is_ok()));
+        for _ in 0..4 {
+            assert!(flood.allow(&sender, Act::Message).is_err());
+            let _ = flood.allow(&sender, Act::Signal);
         }
         assert!(flood.is_flooding(&sender));
     }
@@ -335,7 +511,12 @@ mod tests {
         let first = flood.sender(flood.admit(HOME).unwrap());
         let second = flood.sender(flood.admit(HOME).unwrap());
         let allowed = (0..3)
-            .flat_map(|_| [flood.allow(&first), flood.allow(&second)])
+            .flat_map(|_| {
+                [
+                    flood.allow(&first, Act::Message),
+                    flood.allow(&second, Act::Message),
+                ]
+            })
             .filter(Result::is_ok)
             .count();
         assert_eq!(
@@ -358,13 +539,61 @@ mod tests {
     }
 
     #[test]
+    fn handshakes_faster_than_the_rate_are_refused_and_churning_cools_the_address_down() {
+        let flood = Flood::new(FloodLimits {
+            max_connections_per_address: 0,
+            ..limits()
+        });
+        // Connect and leave at once, again and again: the burst of 4, then refusals.
+        for _ in 0..4 {
+            drop(flood.admit(HOME).unwrap());
+        }
+        for _ in 0..3 {
+            assert_eq!(
+                flood.admit(HOME).err(),
+                Some(HandshakeError::TooManyHandshakes)
+            );
+        }
+        // The 4th refusal in a row puts the address in its cool-down.
+        assert_eq!(
+            flood.admit(HOME).err(),
+            Some(HandshakeError::TooManyHandshakes)
+        );
+        assert_eq!(flood.admit(HOME).err(), Some(HandshakeError::CoolingDown));
+        assert_eq!(
+            flood.allow_address(HOME, Act::Message),
+            Err(AddressRefusal::CoolingDown),
+            "nor may it post meanwhile"
+        );
+    }
+
+    #[test]
+    fn plain_requests_take_from_the_address_and_cool_it_down_when_they_go_on() {
+        let flood = Flood::new(limits());
+        assert!((0..5).all(|_| flood.allow_address(HOME, Act::Message).is_ok()));
+        for _ in 0..4 {
+            assert_eq!(
+                flood.allow_address(HOME, Act::Message),
+                Err(AddressRefusal::TooFast)
+            );
+        }
+        assert_eq!(
+            flood.allow_address(HOME, Act::Request),
+            Err(AddressRefusal::CoolingDown)
+        );
+        assert_eq!(flood.admit(HOME).err(), Some(HandshakeError::CoolingDown));
+    }
+
+    #[test]
     fn reconnecting_does_not_refill_the_address_bucket() {
         let flood = Flood::new(limits());
         let first = flood.sender(flood.admit(HOME).unwrap());
-        assert!((0..3).all(|_| flood.allow(&first).is_ok()));
+        assert!((0..3).all(|_| flood.allow(&first, Act::Message).is_ok()));
         drop(first);
         let second = flood.sender(flood.admit(HOME).unwrap());
-        let allowed = (0..3).filter(|_| flood.allow(&second).is_ok()).count();
+        let allowed = (0..3)
+            .filter(|_| flood.allow(&second, Act::Message).is_ok())
+            .count();
         assert_eq!(allowed, 2, "what the address had left of its 5");
     }
 
@@ -383,10 +612,10 @@ mod tests {
     fn addresses_are_forgotten_once_blank() {
         let flood = Flood::new(limits());
         let sender = flood.sender(flood.admit(HOME).unwrap());
-        flood.allow(&sender).unwrap();
+        flood.allow(&sender, Act::Message).unwrap();
         drop(sender);
         let states = || flood.addresses.lock().unwrap().states.len();
-        assert_eq!(states(), 1, "its bucket is not full yet");
+        assert_eq!(states(), 1, "its buckets are not full yet");
         std::thread::sleep(Duration::from_millis(1_100));
         let other = Some(IpAddr::V4(std::net::Ipv4Addr::new(127, 0, 0, 2)));
         let _other = flood.admit(other).unwrap();
@@ -415,10 +644,35 @@ mod tests {
     }
 
     #[test]
+    fn an_ipv6_household_is_one_address_and_mapped_ipv4_is_ipv4() {
+        let ip = |text: &str| text.parse::<IpAddr>().unwrap();
+        assert_eq!(
+            counted(ip("2001:db8:1:2:aaaa::1")),
+            counted(ip("2001:db8:1:2:ffff:1:2:3"))
+        );
+        assert_ne!(
+            counted(ip("2001:db8:1:2::1")),
+            counted(ip("2001:db8:1:3::1"))
+        );
+        assert_eq!(counted(ip("::ffff:198.51.100.7")), ip("198.51.100.7"));
+        assert_eq!(counted(ip("198.51.100.7")), ip("198.51.100.7"));
+
+        let flood = Flood::new(limits());
+        let first = Some(counted(ip("2001:db8::1")));
+        let _a = flood.admit(first).unwrap();
+        let _b = flood.admit(Some(counted(ip("2001:db8::2")))).unwrap();
+        assert_eq!(
+            flood.admit(Some(counted(ip("2001:db8::3")))).err(),
+            Some(HandshakeError::TooManyConnections),
+            "one /64, one cap"
+        );
+    }
+
+    #[test]
     fn zero_turns_limits_off() {
         let flood = Flood::new(FloodLimits {
-            per_connection: Rate::new(0, 1.0),
-            per_address: Rate::new(0, 1.0),
+            per_connection: [None; 4],
+            per_address: [None; 4],
             disconnect_after: 0,
             max_connections_per_address: 0,
             cooldown: Duration::ZERO,
@@ -426,6 +680,7 @@ mod tests {
         });
         let admissions: Vec<_> = (0..1000).map(|_| flood.admit(HOME).unwrap()).collect();
         let sender = flood.sender(admissions[0].clone());
-        assert!((0..1000).all(|_| flood.allow(&sender).is_ok()));
+        assert!((0..1000).all(|_| flood.allow(&sender, Act::Message).is_ok()));
+        assert!((0..1000).all(|_| flood.allow_address(HOME, Act::Request).is_ok()));
     }
 }

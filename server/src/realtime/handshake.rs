@@ -1,6 +1,9 @@
-//! Admission: who the client says it is, checked before it joins the namespace.
+//! Admission: who the client says it is, checked before it joins the namespace, and who the
+//! server says it is ([`crate::identity`]).
 
-use app::protocol::{Handshake, HandshakeError, Identity};
+use std::sync::Arc;
+
+use app::protocol::{Credentials, Handshake, HandshakeError, Identity};
 use socketioxide::{
     adapter::Adapter,
     extract::{SocketRef, State, TryData},
@@ -8,9 +11,25 @@ use socketioxide::{
 
 use super::{flood::Admission, Realtime};
 
-/// Connect middleware: a malformed name, room, user id or offset is refused with a
-/// `connect_error` that says which, and so is an address that holds too many connections; a
-/// valid handshake is kept on the socket as its `Identity`, with its `Admission`.
+/// A connection as admitted: what it said about itself, and who it is.
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub identity: Identity,
+    /// Recognised from the handshake's token, or issued now.
+    pub credentials: Credentials,
+}
+
+impl Session {
+    /// The author's public id, as messages, presence and typing name them.
+    pub fn person(&self) -> &str {
+        &self.credentials.person
+    }
+}
+
+/// Connect middleware: a malformed name, room, token or offset is refused with a `connect_error`
+/// that says which, and so is an address that holds too many connections; a valid handshake is
+/// kept on the socket as its [`Session`], with its [`Admission`]. A token the server did not
+/// issue is not refused: its holder is simply somebody new, like a client without one.
 pub async fn identify<A: Adapter>(
     socket: SocketRef<A>,
     TryData(auth): TryData<Handshake>,
@@ -20,7 +39,14 @@ pub async fn identify<A: Adapter>(
     let identity = auth.unwrap_or_default().validate()?;
     let address = realtime.flood.address_of(socket.req_parts());
     let admission = realtime.flood.admit(address)?;
-    socket.extensions.insert(identity);
+    let credentials = realtime
+        .issuer
+        .recognise_or_issue(identity.token.as_deref());
+    // Shared, not copied, by the socket's handlers.
+    socket.extensions.insert(Arc::new(Session {
+        identity,
+        credentials,
+    }));
     socket.extensions.insert(admission);
     Ok(())
 }
@@ -33,10 +59,10 @@ pub fn admission_of<A: Adapter>(socket: &SocketRef<A>) -> Admission {
         .expect("the handshake middleware runs before any handler")
 }
 
-/// The identity `identify` stored. Every admitted socket has one.
-pub fn identity_of<A: Adapter>(socket: &SocketRef<A>) -> Identity {
+/// The session `identify` stored. Every admitted socket has one.
+pub fn session_of<A: Adapter>(socket: &SocketRef<A>) -> Arc<Session> {
     socket
         .extensions
-        .get::<Identity>()
+        .get::<Arc<Session>>()
         .expect("the handshake middleware runs before any handler")
 }

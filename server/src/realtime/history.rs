@@ -77,6 +77,7 @@ mod tests {
             meta: MessageMeta {
                 id: 1,
                 user: "Ana".into(),
+                person: "p-ana".into(),
                 room: "general".into(),
                 at: "2026-11-25T10:00:00Z".into(),
                 client_offset: None,

@@ -1,13 +1,16 @@
 //! `"nuevo mensaje"`: validate, store, then relay to the room, sender included (the seed's
 //! `io.emit`, per room). A resend of a stored message is acknowledged with its first id, and
-//! relayed again (clients keep messages by id).
+//! relayed again (clients keep messages by id). Only the sending connection sees the message's
+//! client offset ([`ChatMessage::as_seen_by`]).
 
-use app::protocol::{Ack, ChatMessage, Identity, Rejection, SentMessage, NEW_MESSAGE};
-use socketioxide::{adapter::Adapter, operators::BroadcastOperators, BroadcastError};
+use app::protocol::{Ack, ChatMessage, Rejection, SentMessage, NEW_MESSAGE};
+use socketioxide::{
+    adapter::Adapter, extract::SocketRef, operators::BroadcastOperators, BroadcastError,
+};
 use tracing::{debug, error, warn};
 
 use super::flood::Sender;
-use super::{in_order::Event, Realtime};
+use super::{handshake::Session, in_order::Event, Realtime};
 use crate::store::{NewMessage, StoreError, Stored};
 
 /// A room nobody joins (its name cannot be a room's or a tag's: both refuse control characters
@@ -15,15 +18,23 @@ use crate::store::{NewMessage, StoreError, Stored};
 /// it also receives broadcasts on.
 const BARRIER: &str = "\u{1}barrier";
 
-/// Stores `message`, then relays it to `room` (which must include whoever should see it), which
-/// `everyone` reaches whole (the namespace). A resend of a stored message is relayed again: its
-/// first relay may never have happened — its node can die between the commit and the relay, and
-/// then only the resend brings it to the other nodes' clients. Clients keep messages by id, so
-/// nobody is shown it twice.
+/// Who hears a message.
+pub struct Audience<A: Adapter> {
+    /// The room, on every node, without the sending connection.
+    pub others: BroadcastOperators<A>,
+    /// The connection that sent it, if it came through one: the only one told its client offset.
+    pub sender: Option<SocketRef<A>>,
+    /// The whole namespace, on every node.
+    pub everyone: BroadcastOperators<A>,
+}
+
+/// Stores `message`, then relays it to its audience. A resend of a stored message is relayed
+/// again: its first relay may never have happened — its node can die between the commit and the
+/// relay, and then only the resend brings it to the other nodes' clients. Clients keep messages
+/// by id, so nobody is shown it twice.
 pub async fn publish<A: Adapter>(
     realtime: &Realtime,
-    room: BroadcastOperators<A>,
-    everyone: BroadcastOperators<A>,
+    audience: Audience<A>,
     message: NewMessage<'_>,
 ) -> Result<Stored, StoreError> {
     // A stopping server waits for this (`Realtime::writes`), whichever way the message came.
@@ -39,7 +50,8 @@ pub async fn publish<A: Adapter>(
             // otherwise reach that holder's own clients first. Each node handles broadcasts
             // and requests from one stream in order, so its answer to a request sent now
             // comes after it delivered the message. On a single node it is a local no-op.
-            if deliver(realtime, room.clone(), new).await {
+            if deliver(realtime, &audience, new).await {
+                let everyone = audience.everyone.clone();
                 if let Err(error) = everyone.within(BARRIER).rooms().await {
                     warn!(%error, "could not wait for the other nodes to deliver a message");
                 }
@@ -47,7 +59,7 @@ pub async fn publish<A: Adapter>(
         })
         .await?;
     if let Stored::Duplicate(again) = &stored {
-        deliver(realtime, room, again).await;
+        deliver(realtime, &audience, again).await;
     }
     Ok(stored)
 }
@@ -60,12 +72,20 @@ pub async fn publish<A: Adapter>(
 /// keep it local although the replay had already read the store without it.
 async fn deliver<A: Adapter>(
     realtime: &Realtime,
-    room: BroadcastOperators<A>,
+    audience: &Audience<A>,
     message: &ChatMessage,
 ) -> bool {
+    if let Some(sender) = &audience.sender {
+        // Its buffer may be full or the connection gone; the acknowledgement tells it anyway.
+        sender
+            .emit(NEW_MESSAGE, &(&message.text, &message.meta))
+            .ok();
+    }
     let link_up = realtime.link.is_up();
+    let room = audience.others.clone();
     let room = if link_up { room } else { room.local() };
-    let packet = (&message.text, &message.meta);
+    let seen = message.as_seen_by(None);
+    let packet = (&seen.text, &seen.meta);
     match room.clone().emit(NEW_MESSAGE, &packet).await {
         Ok(()) => link_up,
         // Redis refused it before this node's clients got it.
@@ -83,7 +103,11 @@ async fn deliver<A: Adapter>(
     }
 }
 
-pub async fn relay<A: Adapter>(mut event: Event<A>, identity: Identity, realtime: Realtime) {
+pub async fn relay<A: Adapter>(
+    mut event: Event<A>,
+    session: std::sync::Arc<Session>,
+    realtime: Realtime,
+) {
     let socket = event.socket();
     realtime.metrics.message_in();
     let verdict = event
@@ -93,13 +117,18 @@ pub async fn relay<A: Adapter>(mut event: Event<A>, identity: Identity, realtime
     let ack = match verdict {
         Ok((text, client_offset)) => {
             let message = NewMessage {
-                room: &identity.room,
-                user: &identity.name,
+                room: &session.identity.room,
+                user: &session.identity.name,
+                person: session.person(),
                 text: &text,
                 client_offset: client_offset.as_deref(),
             };
-            let (room, everyone) = (socket.within(identity.room.clone()), socket.broadcast());
-            match publish(&realtime, room, everyone, message).await {
+            let audience = Audience {
+                others: socket.to(session.identity.room.clone()),
+                sender: Some(socket.clone()),
+                everyone: socket.broadcast(),
+            };
+            match publish(&realtime, audience, message).await {
                 Ok(Stored::New(stored)) => {
                     realtime.metrics.message_out(event.arrived().elapsed());
                     debug!(id = %socket.id, offset = stored.meta.id, "message stored and relayed");
@@ -127,8 +156,7 @@ pub async fn relay<A: Adapter>(mut event: Event<A>, identity: Identity, realtime
 }
 
 /// Refuses a message before it is queued: over the sender's rate, or with hundreds waiting. A
-/// sender that goes on regardless is cut off (a Socket.IO "disconnect": the official client does
-/// not come back by itself).
+/// sender that goes on regardless is cut off.
 pub fn refuse<A: Adapter>(
     event: Event<A>,
     reason: Rejection,
@@ -140,10 +168,7 @@ pub fn refuse<A: Adapter>(
     realtime.metrics.message_in();
     realtime.metrics.rejected(reason);
     if realtime.flood.is_flooding(sender) {
-        warn!(id = %socket.id, "flooding: disconnected");
-        realtime.metrics.flood_disconnect();
-        realtime.flood.cut_off(sender);
-        socket.disconnect().ok();
+        super::cut_off(&socket, realtime, sender);
         return;
     }
     event.ack().send(&Ack::rejected(reason)).ok();

@@ -12,7 +12,9 @@ mod typing;
 
 use std::sync::Arc;
 
-use app::protocol::{HISTORY, NEW_MESSAGE, ROOMS, STOP_TYPING, TYPING};
+use app::protocol::{
+    Ack, ChatMessage, Rejection, HISTORY, IDENTITY, NEW_MESSAGE, ROOMS, STOP_TYPING, TYPING,
+};
 use socketioxide::{
     adapter::{Adapter, LocalAdapter},
     extract::{AckSender, SocketRef, State},
@@ -22,13 +24,14 @@ use socketioxide::{
     SocketIo, SocketIoBuilder,
 };
 use tokio_util::task::TaskTracker;
-use tracing::info;
+use tracing::{info, warn};
 
-use crate::{metrics::Metrics, store::Store};
+use crate::{identity::Issuer, metrics::Metrics, store::Store};
 use cluster::{ClusterError, ClusterIo, Link};
-use flood::Flood;
+use flood::{Act, Flood, Sender};
 use in_order::InOrder;
 pub use presence::Presence;
+use typing::Typing;
 
 /// What a client may send.
 #[derive(Debug, Clone, Copy)]
@@ -48,6 +51,7 @@ pub struct Realtime {
     pub presence: Presence,
     pub metrics: Metrics,
     pub flood: Flood,
+    pub issuer: Issuer,
     /// Messages being stored and relayed: a stopping server waits for them (within its grace
     /// period) so that none is cut off between its sender's event and the store.
     pub writes: TaskTracker,
@@ -115,6 +119,7 @@ const WS_READ_BUFFER_BYTES: usize = 1024;
 fn configured(realtime: &Realtime) -> SocketIoBuilder<LocalAdapter> {
     let frame = realtime.limits.max_frame_bytes;
     SocketIo::builder()
+        .req_path(crate::http::ENGINE_PATH)
         .max_payload(frame as u64)
         .ws_max_message_size(frame)
         .ws_max_frame_size(frame)
@@ -123,50 +128,77 @@ fn configured(realtime: &Realtime) -> SocketIoBuilder<LocalAdapter> {
 }
 
 async fn on_connect<A: Adapter>(socket: SocketRef<A>, State(realtime): State<Realtime>) {
-    let identity = handshake::identity_of(&socket);
+    let session = handshake::session_of(&socket);
+    let identity = &session.identity;
     info!(id = %socket.id, name = %identity.name, room = %identity.room, transport = ?socket.transport_type(), "user connected");
+    let sender = Arc::new(realtime.flood.sender(handshake::admission_of(&socket)));
 
     // Handlers first, before any await: the client may send as soon as it is admitted.
     socket.on(NEW_MESSAGE, {
-        let (identity, realtime) = (identity.clone(), realtime.clone());
-        let sender = Arc::new(realtime.flood.sender(handshake::admission_of(&socket)));
-        let (admitting, refusing) = (sender.clone(), realtime.clone());
+        let (session, realtime) = (session.clone(), realtime.clone());
+        let (admitting, refusing, sending) = (sender.clone(), realtime.clone(), sender.clone());
         let flood = realtime.flood.clone();
         InOrder::new(
-            move |event| messages::relay(event, identity.clone(), realtime.clone()),
-            move |_| flood.allow(&admitting),
-            move |event, reason| messages::refuse(event, reason, &refusing, &sender),
+            move |event| messages::relay(event, session.clone(), realtime.clone()),
+            move |_| flood.allow(&admitting, Act::Message),
+            move |event, reason| messages::refuse(event, reason, &refusing, &sending),
         )
     });
+    let typing = Arc::new(Typing::default());
     for event in [TYPING, STOP_TYPING] {
-        let identity = identity.clone();
-        socket.on(event, move |socket: SocketRef<A>| {
-            typing::relay(socket, identity, event)
-        });
+        let (session, sender, typing) = (session.clone(), sender.clone(), typing.clone());
+        socket.on(
+            event,
+            async move |socket: SocketRef<A>, State(realtime): State<Realtime>| {
+                typing::relay(socket, &realtime, &session, &sender, &typing, event).await
+            },
+        );
     }
+    let asking = sender.clone();
     socket.on(
         ROOMS,
-        async |ack: AckSender<A>, io: SocketIo<A>, State(realtime): State<Realtime>| {
-            ack.send(&*realtime.presence.rooms(&io).await).ok();
+        async move |ack: AckSender<A>, io: SocketIo<A>, State(realtime): State<Realtime>| {
+            let address = realtime.flood.address_of_sender(&asking);
+            match realtime.flood.allow_address(address, Act::Request) {
+                Ok(()) => ack.send(&*realtime.presence.rooms(&io).await).ok(),
+                // Answered all the same: the page's request must not wait for a reply that never
+                // comes.
+                Err(_) => ack.send(&Ack::rejected(Rejection::TooFast)).ok(),
+            };
         },
     );
     socket.on_disconnect(on_disconnect);
     realtime.metrics.connected();
 
+    // Before anything names people: the client learns which of them it is.
+    socket.emit(IDENTITY, &session.credentials).ok();
     socket.join(identity.room.clone());
-    realtime.presence.arrive(&socket, &identity).await;
+    realtime.presence.arrive(&socket, &session).await;
     if let Some(offset) = identity.offset {
         // Half the frame limit leaves room for the packet's framing and escaping.
         let max_event_bytes = realtime.limits.max_frame_bytes / 2;
+        let me = Some(session.person());
         history::replay(
             &realtime.store,
             &identity.room,
             offset,
             max_event_bytes,
-            |batch| std::future::ready(socket.emit(HISTORY, batch).is_ok()),
+            |batch| {
+                let seen: Vec<ChatMessage> = batch.iter().map(|m| m.as_seen_by(me)).collect();
+                std::future::ready(socket.emit(HISTORY, &seen).is_ok())
+            },
         )
         .await;
     }
+}
+
+/// Cuts off a connection that went on acting over its limits (a Socket.IO "disconnect": the
+/// official client does not come back by itself), and starts its address's cool-down.
+fn cut_off<A: Adapter>(socket: &SocketRef<A>, realtime: &Realtime, sender: &Sender) {
+    warn!(id = %socket.id, "flooding: disconnected");
+    realtime.metrics.flood_disconnect();
+    realtime.flood.cut_off(sender);
+    socket.clone().disconnect().ok();
 }
 
 async fn on_disconnect<A: Adapter>(
@@ -174,8 +206,8 @@ async fn on_disconnect<A: Adapter>(
     reason: DisconnectReason,
     State(realtime): State<Realtime>,
 ) {
-    let identity = handshake::identity_of(&socket);
+    let session = handshake::session_of(&socket);
     info!(id = %socket.id, %reason, "user disconnected");
     realtime.metrics.disconnected();
-    realtime.presence.depart(&socket, &identity).await;
+    realtime.presence.depart(&socket, &session).await;
 }

@@ -2,8 +2,9 @@
 //! every socket joins a *tag* room that names its room, person and name, and the adapter (in
 //! memory, or Redis across nodes) answers which rooms a room's sockets are in.
 //!
-//! A person is a user id (the browser shares one across its tabs), so two tabs count once: the
-//! room hears "joined" at the first tab and "left" after the last. Two tabs arriving (or
+//! A person is a public id issued by the server ([`crate::identity`]; a browser's tabs share
+//! its token), so two tabs count once: the room hears "joined" at the first tab and "left" after
+//! the last. Two tabs arriving (or
 //! leaving) within the same instant on two nodes may both announce it: erring that way shows a
 //! notice twice at worst, where the other order of reads could miss one altogether.
 //!
@@ -18,11 +19,13 @@ use std::{
 };
 
 use app::protocol::{
-    Identity, Presence as PresenceList, RoomSummary, UserEvent, PRESENCE, PRESENCE_NAMES,
+    Member, Presence as PresenceList, RoomSummary, UserEvent, PRESENCE, PRESENCE_NAMES,
     USER_JOINED, USER_LEFT,
 };
 use socketioxide::{adapter::Adapter, extract::SocketRef, operators::BroadcastOperators, SocketIo};
 use tracing::warn;
+
+use super::handshake::Session;
 
 /// How long a crowded room's list, or the list of a crowd's rooms, is reused.
 const REUSE_FOR: Duration = Duration::from_secs(1);
@@ -39,8 +42,8 @@ pub struct Presence {
 struct Here {
     /// Each person once, with their name.
     persons: BTreeMap<String, String>,
-    /// The first names in reading order, as many as a presence list holds.
-    first_names: Vec<String>,
+    /// The first people in reading order of their names, as many as a presence list holds.
+    first: Vec<Member>,
 }
 
 impl Here {
@@ -49,19 +52,27 @@ impl Here {
             .into_iter()
             .map(|tag| (tag.person, tag.name))
             .collect();
-        let mut names: Vec<&String> = persons.values().collect();
-        let first = PRESENCE_NAMES.min(names.len());
-        if first < names.len() {
-            names.select_nth_unstable_by_key(first, |name| name.to_lowercase());
+        let mut members: Vec<(&String, &String)> = persons.iter().collect();
+        let named = PRESENCE_NAMES.min(members.len());
+        if named < members.len() {
+            members.select_nth_unstable_by_key(named, |(_, name)| name.to_lowercase());
         }
-        let mut first_names: Vec<String> =
-            names[..first].iter().map(|&name| name.clone()).collect();
-        first_names.sort_by_key(|name| name.to_lowercase());
-        Self {
-            persons,
-            first_names,
-        }
+        let mut first: Vec<Member> = members[..named]
+            .iter()
+            .map(|(person, name)| Member {
+                person: (*person).clone(),
+                name: (*name).clone(),
+            })
+            .collect();
+        first.sort_by(reading_order);
+        Self { persons, first }
     }
+}
+
+/// Names as people read them (case aside); one person before another of the same name by id,
+/// so that a list is the same on every node.
+fn reading_order(a: &Member, b: &Member) -> std::cmp::Ordering {
+    (a.name.to_lowercase(), &a.person).cmp(&(b.name.to_lowercase(), &b.person))
 }
 
 /// A list as read at a moment, reused while recent.
@@ -99,15 +110,11 @@ struct Tag {
 }
 
 impl Tag {
-    fn of<A: Adapter>(socket: &SocketRef<A>, identity: &Identity) -> Self {
+    fn of(session: &Session) -> Self {
         Self {
-            room: identity.room.clone(),
-            // A client without a user id is one person per connection.
-            person: identity
-                .user_id
-                .clone()
-                .unwrap_or_else(|| format!("socket:{}", socket.id)),
-            name: identity.name.clone(),
+            room: session.identity.room.clone(),
+            person: session.credentials.person.clone(),
+            name: session.identity.name.clone(),
         }
     }
 
@@ -128,25 +135,28 @@ impl Tag {
 impl Presence {
     /// Registers the socket's person in its room; tells the room if they just arrived (and it is
     /// not crowded) and tells the socket who is there.
-    pub async fn arrive<A: Adapter>(&self, socket: &SocketRef<A>, identity: &Identity) {
-        let tag = Tag::of(socket, identity);
+    pub async fn arrive<A: Adapter>(&self, socket: &SocketRef<A>, session: &Session) {
+        let tag = Tag::of(session);
         // Read before this socket's tag is in: whether anyone saw this person here decides
         // "joined".
-        let here = self.here(socket, &identity.room).await;
+        let here = self.here(socket, &tag.room).await;
         socket.join(tag.room_name());
         let first = !here.persons.contains_key(&tag.person);
         let online = here.persons.len() + usize::from(first);
-        let mut users = here.first_names.clone();
+        let mut users = here.first.clone();
         if first {
             if online <= PRESENCE_NAMES {
-                announce(socket, identity, USER_JOINED).await;
+                announce(socket, session, USER_JOINED).await;
             }
-            users.push(tag.name);
-            users.sort_by_key(|name| name.to_lowercase());
+            users.push(Member {
+                person: tag.person,
+                name: tag.name,
+            });
+            users.sort_by(reading_order);
             users.truncate(PRESENCE_NAMES);
         }
         let list = PresenceList {
-            room: identity.room.clone(),
+            room: tag.room,
             users,
             online,
         };
@@ -155,12 +165,12 @@ impl Presence {
 
     /// Unregisters the socket; tells the room if it was the person's last tab (and the room is
     /// not crowded).
-    pub async fn depart<A: Adapter>(&self, socket: &SocketRef<A>, identity: &Identity) {
-        let tag = Tag::of(socket, identity);
+    pub async fn depart<A: Adapter>(&self, socket: &SocketRef<A>, session: &Session) {
+        let tag = Tag::of(session);
         socket.leave(tag.room_name());
-        let here = self.here(socket, &identity.room).await;
+        let here = self.here(socket, &tag.room).await;
         if here.persons.len() < PRESENCE_NAMES && !here.persons.contains_key(&tag.person) {
-            announce(socket, identity, USER_LEFT).await;
+            announce(socket, session, USER_LEFT).await;
         }
     }
 
@@ -213,13 +223,14 @@ impl Presence {
     }
 }
 
-async fn announce<A: Adapter>(socket: &SocketRef<A>, identity: &Identity, event: &str) {
+async fn announce<A: Adapter>(socket: &SocketRef<A>, session: &Session, event: &str) {
     let notice = UserEvent {
-        user: identity.name.clone(),
-        room: identity.room.clone(),
+        user: session.identity.name.clone(),
+        person: session.credentials.person.clone(),
+        room: session.identity.room.clone(),
     };
     socket
-        .to(identity.room.clone())
+        .to(session.identity.room.clone())
         .emit(event, &notice)
         .await
         .ok();
@@ -269,7 +280,8 @@ mod tests {
             tag("u-2", "bea"),
         ]));
         assert_eq!(here.persons.len(), 2);
-        assert_eq!(here.first_names, ["Ana", "bea"]);
+        let names: Vec<&str> = here.first.iter().map(|m| m.name.as_str()).collect();
+        assert_eq!(names, ["Ana", "bea"]);
     }
 
     #[test]
@@ -280,6 +292,7 @@ mod tests {
         let here = Here::new(crowd.collect());
         assert_eq!(here.persons.len(), PRESENCE_NAMES + 50);
         let expected: Vec<String> = (0..PRESENCE_NAMES).map(|n| format!("p{n:04}")).collect();
-        assert_eq!(here.first_names, expected);
+        let names: Vec<&String> = here.first.iter().map(|m| &m.name).collect();
+        assert_eq!(names, expected.iter().collect::<Vec<_>>());
     }
 }

@@ -26,7 +26,10 @@ pub enum StoreError {
 #[derive(Debug, Clone, Copy)]
 pub struct NewMessage<'a> {
     pub room: &'a str,
+    /// The author's name.
     pub user: &'a str,
+    /// The author's public id ([`crate::identity`]).
+    pub person: &'a str,
     pub text: &'a str,
     pub client_offset: Option<&'a str>,
 }
@@ -34,9 +37,10 @@ pub struct NewMessage<'a> {
 /// What storing a message did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Stored {
-    /// Stored now: relay it.
+    /// Stored now.
     New(ChatMessage),
-    /// A resend of a message stored before (same client offset): acknowledge it, relay nothing.
+    /// A resend: the message its author stored before in this room under the same client
+    /// offset, unchanged (the resend's text is not looked at).
     Duplicate(ChatMessage),
 }
 
@@ -58,11 +62,14 @@ enum Database {
 macro_rules! select_messages {
     ($filter:literal) => {
         concat!(
-            "SELECT id, room, author, body, client_offset, sent_at FROM messages ",
+            "SELECT id, room, author, person, body, client_offset, sent_at FROM messages ",
             $filter
         )
     };
 }
+
+/// The name of the identity secret in the `secrets` table.
+const IDENTITY_SECRET: &str = "identity";
 
 /// A message waits at most this long for a database connection, then is refused as
 /// `unavailable` (the page resends it) rather than keeping its sender waiting for sqlx's default
@@ -98,6 +105,24 @@ impl Store {
         Ok(Self { pool, database })
     }
 
+    /// The secret the server signs identities with ([`crate::identity`]): the one stored here,
+    /// or `fresh` stored now if there is none yet. Nodes sharing the database share it, whichever
+    /// stored it first.
+    pub async fn identity_secret(&self, fresh: &str) -> Result<String, StoreError> {
+        sqlx::query(
+            "INSERT INTO secrets (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING",
+        )
+        .bind(IDENTITY_SECRET)
+        .bind(fresh)
+        .execute(&self.pool)
+        .await?;
+        let row = sqlx::query("SELECT value FROM secrets WHERE name = $1")
+            .bind(IDENTITY_SECRET)
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(row.try_get("value")?)
+    }
+
     /// Whether the database answers: a trivial query through the pool.
     pub async fn ping(&self) -> Result<(), StoreError> {
         sqlx::query("SELECT 1").execute(&self.pool).await?;
@@ -109,6 +134,11 @@ impl Store {
     /// stores them, and each one only once committed. So a client that joins a room and then
     /// reads what it missed has every message either live or in that read, and its highest
     /// offset is a safe place to resume from.
+    ///
+    /// **Exactly once**: a message whose (person, room, client offset) is stored already is a
+    /// resend, and the stored one comes back as [`Stored::Duplicate`]; the same client offset
+    /// from another person or in another room is another message. The contract this keeps for
+    /// clients: `docs/protocol.md`, "Exactly once".
     pub async fn insert_then(
         &self,
         message: NewMessage<'_>,
@@ -215,12 +245,13 @@ async fn insert(
 ) -> Result<Stored, StoreError> {
     let sent_at = now_millis();
     let inserted = sqlx::query(
-        "INSERT INTO messages (room, author, body, client_offset, sent_at) \
-         VALUES ($1, $2, $3, $4, $5) \
-         ON CONFLICT (client_offset) DO NOTHING RETURNING id",
+        "INSERT INTO messages (room, author, person, body, client_offset, sent_at) \
+         VALUES ($1, $2, $3, $4, $5, $6) \
+         ON CONFLICT (person, room, client_offset) DO NOTHING RETURNING id",
     )
     .bind(message.room)
     .bind(message.user)
+    .bind(message.person)
     .bind(message.text)
     .bind(message.client_offset)
     .bind(sent_at)
@@ -231,15 +262,20 @@ async fn insert(
             row.try_get("id")?,
             message.room.to_owned(),
             message.user.to_owned(),
+            message.person.to_owned(),
             message.text.to_owned(),
             message.client_offset.map(str::to_owned),
             sent_at,
         ))),
         (None, Some(client_offset)) => {
-            let row = sqlx::query(select_messages!("WHERE client_offset = $1"))
-                .bind(client_offset)
-                .fetch_one(&mut *connection)
-                .await?;
+            let row = sqlx::query(select_messages!(
+                "WHERE person = $1 AND room = $2 AND client_offset = $3"
+            ))
+            .bind(message.person)
+            .bind(message.room)
+            .bind(client_offset)
+            .fetch_one(&mut *connection)
+            .await?;
             Ok(Stored::Duplicate(from_row(&row)?))
         }
         (None, None) => unreachable!("only a client offset can conflict"),
@@ -251,6 +287,7 @@ fn from_row(row: &sqlx::any::AnyRow) -> Result<ChatMessage, StoreError> {
         row.try_get("id")?,
         row.try_get("room")?,
         row.try_get("author")?,
+        row.try_get("person")?,
         row.try_get("body")?,
         row.try_get("client_offset")?,
         row.try_get("sent_at")?,
@@ -261,6 +298,7 @@ fn chat_message(
     id: i64,
     room: String,
     user: String,
+    person: String,
     text: String,
     client_offset: Option<String>,
     sent_at: i64,
@@ -270,6 +308,7 @@ fn chat_message(
         meta: MessageMeta {
             id,
             user,
+            person,
             room,
             at: rfc3339(sent_at),
             client_offset,
@@ -302,6 +341,7 @@ mod tests {
         NewMessage {
             room,
             user: "Ana",
+            person: "p-ana",
             text,
             client_offset,
         }
@@ -399,40 +439,73 @@ mod tests {
         assert!(first.meta.at.ends_with('Z'), "{}", first.meta.at);
     }
 
-    /// One send of a generated history: a room, and a client offset from a small set so that
-    /// resends are frequent.
-    fn sends() -> impl proptest::strategy::Strategy<Value = Vec<(usize, Option<u8>)>> {
-        proptest::collection::vec((0..3usize, proptest::option::of(0..8u8)), 1..40)
+    #[tokio::test]
+    async fn a_client_offset_is_its_authors_own_in_its_room() {
+        let (store, _dir) = scratch().await;
+        let store_new = async |message: NewMessage<'_>| {
+            let stored = store.insert_then(message, async |_| {}).await.unwrap();
+            assert!(matches!(stored, Stored::New(_)), "{message:?}: {stored:?}");
+        };
+        store_new(message("a", "de Ana", Some("k-1"))).await;
+        // Another person's key, however equal, is another message...
+        let beto = NewMessage {
+            person: "p-beto",
+            user: "Beto",
+            ..message("a", "de Beto", Some("k-1"))
+        };
+        store_new(beto).await;
+        // ...and so is the same person's key in another room.
+        store_new(message("b", "de Ana en b", Some("k-1"))).await;
+        let texts = |page: Vec<ChatMessage>| page.into_iter().map(|m| m.text).collect::<Vec<_>>();
+        assert_eq!(
+            texts(store.after("a", 0, 10).await.unwrap()),
+            ["de Ana", "de Beto"]
+        );
+        assert_eq!(
+            texts(store.after("b", 0, 10).await.unwrap()),
+            ["de Ana en b"]
+        );
+    }
+
+    /// One send of a generated history: a room, an author, and a client offset from a small set
+    /// so that resends (and the same key from others) are frequent.
+    fn sends() -> impl proptest::strategy::Strategy<Value = Vec<(usize, usize, Option<u8>)>> {
+        proptest::collection::vec((0..3usize, 0..2usize, proptest::option::of(0..8u8)), 1..40)
     }
 
     proptest::proptest! {
         #![proptest_config(proptest::prelude::ProptestConfig::with_cases(48))]
 
         /// The resume contract, against a model: every new message gets a higher offset than
-        /// all before it and is relayed once; a resend (same client offset, in any room) gets
-        /// the first one's message back and is relayed never; and from any offset a client may
-        /// hold, a room's `after` is exactly that room's later messages in order.
+        /// all before it and is relayed once; a resend (same author, room and client offset)
+        /// gets the first one's message back and is relayed never; and from any offset a client
+        /// may hold, a room's `after` is exactly that room's later messages in order.
         #[test]
         fn offsets_keep_the_resume_contract(sends in sends()) {
             let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
             runtime.block_on(async {
                 let (store, _dir) = scratch().await;
                 let rooms = ["a", "b", "c"];
+                let people = ["p-ana", "p-beto"];
                 let mut model: Vec<ChatMessage> = Vec::new();
-                for (n, (room, client_offset)) in sends.iter().enumerate() {
+                for (n, (room, person, client_offset)) in sends.iter().enumerate() {
                     let text = format!("m{n}");
                     let client_offset = client_offset.map(|k| format!("u-{k}"));
                     let relayed = std::sync::Mutex::new(Vec::new());
+                    let sent = NewMessage {
+                        person: people[*person],
+                        ..message(rooms[*room], &text, client_offset.as_deref())
+                    };
                     let stored = store
-                        .insert_then(
-                            message(rooms[*room], &text, client_offset.as_deref()),
-                            async |new| relayed.lock().unwrap().push(new.clone()),
-                        )
+                        .insert_then(sent, async |new| relayed.lock().unwrap().push(new.clone()))
                         .await
                         .unwrap();
                     let relayed = relayed.into_inner().unwrap();
                     let first = model.iter().find(|m| {
-                        client_offset.is_some() && m.meta.client_offset == client_offset
+                        client_offset.is_some()
+                            && m.meta.client_offset == client_offset
+                            && m.meta.room == rooms[*room]
+                            && m.meta.person == people[*person]
                     });
                     match (stored, first) {
                         (Stored::Duplicate(again), Some(first)) => {

@@ -77,6 +77,8 @@ impl Node {
             .env("CHAT_MESSAGE_BURST", "0")
             .env("CHAT_ADDRESS_MESSAGE_BURST", "0")
             .env("CHAT_MAX_CONNECTIONS_PER_ADDRESS", "0")
+            .env("CHAT_ADDRESS_HANDSHAKE_BURST", "0")
+            .env("CHAT_ADDRESS_REQUEST_BURST", "0")
             .stdout(Stdio::piped())
             .spawn()
             .expect("the server binary starts");

@@ -10,7 +10,7 @@ use std::{
     time::Duration,
 };
 
-use app::protocol::{Ack, ChatMessage, Handshake, MessageMeta, NEW_MESSAGE};
+use app::protocol::{Ack, ChatMessage, Credentials, Handshake, MessageMeta, IDENTITY, NEW_MESSAGE};
 use futures_util::FutureExt;
 use rust_socketio::{
     asynchronous::{Client, ClientBuilder},
@@ -64,6 +64,8 @@ impl TestServer {
         config.message_burst = 0;
         config.address_message_burst = 0;
         config.max_connections_per_address = 0;
+        config.address_handshake_burst = 0;
+        config.address_request_burst = 0;
         Self::start_with(config).await
     }
 
@@ -180,6 +182,8 @@ pub const RECONNECTED: &str = "(reconnected)";
 /// A rust_socketio client that records every event it receives, in order.
 pub struct ChatClient {
     pub socket: Client,
+    /// Who the server said this client is, when it was admitted.
+    pub credentials: Credentials,
     inbox: mpsc::UnboundedReceiver<Received>,
 }
 
@@ -264,7 +268,26 @@ impl ChatClient {
             .await
             .expect("server answers the handshake in time")
             .unwrap()?;
-        Ok(Self { socket, inbox })
+        let mut client = Self {
+            socket,
+            credentials: Credentials {
+                person: String::new(),
+                token: String::new(),
+            },
+            inbox,
+        };
+        // The server's first event to an admitted client.
+        let first = client.next_any().await;
+        assert_eq!(first.event, IDENTITY, "the first event: {first:?}");
+        client.credentials = serde_json::from_value(first.args[0].clone())
+            .expect("credentials have the documented shape");
+        Ok(client)
+    }
+
+    /// A handshake as this client's person again (another tab of theirs).
+    pub fn same_person(&self, mut auth: Handshake) -> Handshake {
+        auth.token = Some(self.credentials.token.clone());
+        auth
     }
 
     /// Whether a reconnecting client is admitted again within `PATIENCE` (whatever else arrives

@@ -8,9 +8,11 @@ use leptos::{prelude::*, task::spawn_local};
 
 use super::ChatState;
 use crate::connection::ConnectionState;
+use crate::me;
 use crate::protocol::{
-    ChatMessage, Handshake, MessageMeta, Presence, RoomSummary, UserEvent, HISTORY, NEW_MESSAGE,
-    PRESENCE, PRESENCE_NAMES, ROOMS, STOP_TYPING, TYPING, USER_JOINED, USER_LEFT,
+    ChatMessage, Credentials, Handshake, Member, MessageMeta, Presence, RoomSummary, UserEvent,
+    HISTORY, IDENTITY, NEW_MESSAGE, PRESENCE, PRESENCE_NAMES, ROOMS, STOP_TYPING, TYPING,
+    USER_JOINED, USER_LEFT,
 };
 use crate::socket::Socket;
 use crate::timeline::Timeline;
@@ -19,6 +21,9 @@ use crate::timeline::Timeline;
 const TYPING_FADES_AFTER: Duration = Duration::from_secs(6);
 /// How often the list of rooms is refreshed.
 const ROOMS_EVERY: Duration = Duration::from_secs(15);
+/// After someone arrives or leaves, how long the page waits before it asks for the room list
+/// again: however many come and go meanwhile, it asks once.
+const ROOMS_AFTER_CHANGE: Duration = Duration::from_secs(2);
 /// How long the page waits before connecting again when the server turned it away: the
 /// server's default cool-down after a flood.
 const COME_BACK_AFTER: Duration = Duration::from_secs(10);
@@ -30,15 +35,17 @@ const CUT_OFF: &str =
 pub(super) fn connect(
     state: ChatState,
     room: String,
-    user_id: String,
 ) -> Result<Socket, crate::socket::SocketError> {
     let timeline = state.timeline;
     let name = state.name;
-    let (me_live, me_replayed) = (user_id.clone(), user_id.clone());
     let this_room = room.clone();
+    // A notice about another room is none of this page's business, whoever sent it.
+    let here = room.clone();
+    let elsewhere = move |event: &UserEvent| event.room != here;
+    // Read at every (re)connection: another tab may have been given the browser's identity since.
     let socket = Socket::connect(move || Handshake {
         name: Some(name.get_untracked()),
-        user_id: Some(user_id.clone()),
+        token: me::saved_token(),
         room: Some(room.clone()),
         offset: timeline.with_untracked(Timeline::last_id),
     })?;
@@ -47,7 +54,8 @@ pub(super) fn connect(
     let refresh_rooms = move || {
         let (socket, room_name) = (rooms_socket.clone(), this_room.clone());
         spawn_local(async move {
-            if let Ok(rooms) = socket.request::<_, Vec<RoomSummary>>(ROOMS, &()).await {
+            // Asked outside the message queue: a slow answer must never hold up a message.
+            if let Ok(rooms) = socket.ask::<_, Vec<RoomSummary>>(ROOMS, &()).await {
                 // A crowded room announces nobody: its count is kept current from here.
                 let named = state.people.with(Vec::len);
                 if let Some(here) = rooms.iter().find(|summary| summary.name == room_name) {
@@ -59,11 +67,24 @@ pub(super) fn connect(
             }
         });
     };
-    let (on_connect, rooms_on_join, rooms_on_leave) = (
-        refresh_rooms.clone(),
-        refresh_rooms.clone(),
-        refresh_rooms.clone(),
-    );
+    let on_connect = refresh_rooms.clone();
+    let rooms_soon = {
+        let (refresh, scheduled) = (refresh_rooms.clone(), StoredValue::new(false));
+        move || {
+            if !scheduled.get_value() {
+                scheduled.set_value(true);
+                let refresh = refresh.clone();
+                set_timeout(
+                    move || {
+                        scheduled.set_value(false);
+                        refresh();
+                    },
+                    ROOMS_AFTER_CHANGE,
+                );
+            }
+        }
+    };
+    let (rooms_on_join, rooms_on_leave) = (rooms_soon.clone(), rooms_soon);
     socket.on_state(move |now| {
         state.connection.set(now);
         if now == ConnectionState::Connected {
@@ -93,28 +114,30 @@ pub(super) fn connect(
         );
     });
 
+    socket.on(IDENTITY, move |credentials: Credentials| {
+        me::save_credentials(&credentials);
+        state.me.set(Some(credentials.person));
+    });
+
+    // Keyed by person: two people may share a name.
     let typing_since = StoredValue::new(HashMap::<String, f64>::new());
-    let stop_typing = move |user: &str| {
+    let stop_typing = move |person: &str| {
         state
             .typing
-            .update(|typing| typing.retain(|other| other != user));
+            .update(|typing| typing.retain(|other| other.person != person));
     };
 
     socket.on_pair(
         NEW_MESSAGE,
         move |text: String, meta: Option<MessageMeta>| {
             if let Some(meta) = meta {
-                stop_typing(&meta.user);
-                timeline.update(|timeline| timeline.receive(ChatMessage { text, meta }, &me_live));
+                stop_typing(&meta.person);
+                timeline.update(|timeline| timeline.receive(ChatMessage { text, meta }));
             }
         },
     );
     socket.on(HISTORY, move |batch: Vec<ChatMessage>| {
-        timeline.update(|timeline| {
-            batch
-                .into_iter()
-                .for_each(|m| timeline.receive(m, &me_replayed))
-        });
+        timeline.update(|timeline| batch.into_iter().for_each(|m| timeline.receive(m)));
     });
     socket.on(PRESENCE, move |presence: Presence| {
         state
@@ -124,47 +147,63 @@ pub(super) fn connect(
     });
     // The server announces people, not tabs: each arrival is a new person, even with a name
     // somebody else has.
+    let (elsewhere_left, elsewhere_typing) = (elsewhere.clone(), elsewhere.clone());
     socket.on(USER_JOINED, move |event: UserEvent| {
+        if elsewhere(&event) {
+            return;
+        }
         state.people.update(|people| {
-            people.push(event.user.clone());
-            people.sort_by_key(|name| name.to_lowercase());
+            if !people.iter().any(|member| member.person == event.person) {
+                people.push(Member {
+                    person: event.person.clone(),
+                    name: event.user.clone(),
+                });
+                people.sort_by_key(|member| member.name.to_lowercase());
+            }
         });
         timeline.update(|timeline| timeline.notice(format!("{} se ha unido", event.user)));
         rooms_on_join();
     });
     socket.on(USER_LEFT, move |event: UserEvent| {
-        state.people.update(|people| {
-            if let Some(at) = people.iter().position(|name| *name == event.user) {
-                people.remove(at);
-            }
-        });
-        stop_typing(&event.user);
+        if elsewhere_left(&event) {
+            return;
+        }
+        state
+            .people
+            .update(|people| people.retain(|member| member.person != event.person));
+        stop_typing(&event.person);
         timeline.update(|timeline| timeline.notice(format!("{} ha salido", event.user)));
         rooms_on_leave();
     });
     socket.on(TYPING, move |event: UserEvent| {
+        if elsewhere_typing(&event) {
+            return;
+        }
         let now = js_sys::Date::now();
+        let person = event.person.clone();
         typing_since.update_value(|since| {
-            since.insert(event.user.clone(), now);
+            since.insert(person.clone(), now);
         });
         state.typing.update(|typing| {
-            if !typing.contains(&event.user) {
-                typing.push(event.user.clone());
+            if !typing.iter().any(|member| member.person == event.person) {
+                typing.push(Member {
+                    person: event.person,
+                    name: event.user,
+                });
             }
         });
         set_timeout(
             move || {
-                let superseded =
-                    typing_since.with_value(|since| since.get(&event.user) != Some(&now));
+                let superseded = typing_since.with_value(|since| since.get(&person) != Some(&now));
                 if !superseded {
-                    stop_typing(&event.user);
+                    stop_typing(&person);
                 }
             },
             TYPING_FADES_AFTER,
         );
     });
     socket.on(STOP_TYPING, move |event: UserEvent| {
-        stop_typing(&event.user)
+        stop_typing(&event.person)
     });
     Ok(socket)
 }

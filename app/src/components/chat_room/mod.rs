@@ -11,7 +11,7 @@ use super::{
 use crate::connection::ConnectionState;
 use crate::me;
 use crate::protocol::{
-    check_name, Ack, RoomSummary, SendMeta, DEFAULT_NAME, HISTORY_PAGE, NEW_MESSAGE,
+    check_name, Ack, Member, RoomSummary, SendMeta, DEFAULT_NAME, HISTORY_PAGE, NEW_MESSAGE,
 };
 use crate::server_fns::load_history;
 use crate::socket::Socket;
@@ -48,10 +48,12 @@ struct ChatState {
     connection: RwSignal<ConnectionState>,
     notice: RwSignal<Option<String>>,
     name: RwSignal<String>,
-    people: RwSignal<Vec<String>>,
+    /// My public id, once the server has said it ([`crate::protocol::IDENTITY`]).
+    me: RwSignal<Option<String>>,
+    people: RwSignal<Vec<Member>>,
     /// People in a crowded room beyond those named in `people`.
     unnamed: RwSignal<usize>,
-    typing: RwSignal<Vec<String>>,
+    typing: RwSignal<Vec<Member>>,
     rooms: RwSignal<Vec<RoomSummary>>,
 }
 
@@ -59,17 +61,17 @@ struct ChatState {
 #[component]
 pub fn ChatRoom(room: String) -> impl IntoView {
     let state = ChatState {
-        timeline: RwSignal::new(Timeline::default()),
+        timeline: RwSignal::new(Timeline::new(&room)),
         connection: RwSignal::new(ConnectionState::Connecting),
         notice: RwSignal::new(None),
         name: RwSignal::new(DEFAULT_NAME.to_owned()),
+        me: RwSignal::new(None),
         people: RwSignal::new(Vec::new()),
         unnamed: RwSignal::new(0),
         typing: RwSignal::new(Vec::new()),
         rooms: RwSignal::new(Vec::new()),
     };
     let socket = LiveSocket::new();
-    let user_id = StoredValue::new(String::new());
     let sent = StoredValue::new(0u32);
     // The room's last page, in the server's HTML and carried over to hydration.
     let history = Resource::new(
@@ -85,9 +87,8 @@ pub fn ChatRoom(room: String) -> impl IntoView {
     // Effects run in the browser only: the server renders the page as "connecting".
     let room_for_socket = room.clone();
     Effect::new(move || {
-        user_id.set_value(me::user_id());
         state.name.set(me::saved_name());
-        match connect(state, room_for_socket.clone(), user_id.get_value()) {
+        match connect(state, room_for_socket.clone()) {
             Ok(live) => socket.set(live),
             Err(error) => state
                 .notice
@@ -126,10 +127,11 @@ pub fn ChatRoom(room: String) -> impl IntoView {
     let send = Callback::new(move |text: String| {
         let count = sent.get_value();
         sent.set_value(count + 1);
-        let client_offset = me::client_offset(&user_id.get_value(), count);
-        state
-            .timeline
-            .update(|timeline| timeline.send(&client_offset, &state.name.get_untracked(), &text));
+        let client_offset = me::client_offset(count);
+        let person = state.me.get_untracked().unwrap_or_default();
+        state.timeline.update(|timeline| {
+            timeline.send(&client_offset, &state.name.get_untracked(), &person, &text)
+        });
         deliver(client_offset, text);
     });
 
@@ -176,9 +178,7 @@ pub fn ChatRoom(room: String) -> impl IntoView {
                 .as_ref()
                 .is_ok_and(|page| page.messages.len() < HISTORY_PAGE);
             if let Ok(page) = page {
-                state
-                    .timeline
-                    .update(|timeline| timeline.seed(page, &user_id.get_value()));
+                state.timeline.update(|timeline| timeline.seed(page));
             }
             older.set_value((false, exhausted));
         });
@@ -216,12 +216,12 @@ pub fn ChatRoom(room: String) -> impl IntoView {
                         match history.await {
                             // Seeding before the list is built: the list renders the page both
                             // on the server and in the hydrating browser, so they match.
-                            // Nobody's messages are "mine" yet: the user id is only read once
-                            // hydrated, from the browser's storage.
-                            Ok(page) => state.timeline.update_untracked(|t| t.seed(page, "")),
+                            // Nobody's messages are "mine" yet: the server says who the reader
+                            // is once the page's socket connects.
+                            Ok(page) => state.timeline.update_untracked(|t| t.seed(page)),
                             Err(_) => state.notice.set(Some("No se pudo leer el historial.".to_owned())),
                         }
-                        view! { <MessageList timeline=state.timeline on_retry=retry on_top=load_older /> }
+                        view! { <MessageList timeline=state.timeline me=state.me on_retry=retry on_top=load_older /> }
                     })}
                 </Suspense>
                 <TypingIndicator typing=state.typing />
