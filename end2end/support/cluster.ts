@@ -97,6 +97,11 @@ export class Cluster {
     return `http://127.0.0.1:${this.port}`;
   }
 
+  /** Node `n` (1-based) on its own address, as an operator's tools reach it (not through nginx). */
+  nodeUrl(n: number): string {
+    return `http://127.0.0.1:${this.port + n}`;
+  }
+
   /** The cookie that pins a browser to node `n` (1-based) through nginx. */
   pin(n: number) {
     return { name: 'chat_node', value: `n${n}`, domain: '127.0.0.1', path: '/' };

@@ -43,6 +43,14 @@ test('two pages pinned to different nodes chat through nginx', async ({ cluster,
   await expect(texts(beto)).toHaveText(['hola desde el nodo 1', 'y yo desde el nodo 2']);
 });
 
+test('a node tells its metrics and readiness to its operator, not through nginx', async ({ cluster }) => {
+  for (const path of ['/metrics', '/readyz']) {
+    expect((await fetch(`${cluster.url}${path}`)).status, `${path} through nginx`).toBe(404);
+    expect((await fetch(`${cluster.nodeUrl(1)}${path}`)).status, `${path} on the node`).toBe(200);
+  }
+  expect((await fetch(`${cluster.url}/healthz`)).status).toBe(200);
+});
+
 /**
  * A chat participant as the page is one: the official client through nginx (cookies kept, so
  * long-polling stays on its node), resuming from its highest offset, resending unacknowledged

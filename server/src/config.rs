@@ -32,14 +32,15 @@ pub struct Config {
     #[arg(
         long,
         env = "DATABASE_URL",
-        default_value = "sqlite://chat.db?mode=rwc"
+        default_value = "sqlite://chat.db?mode=rwc",
+        hide_env_values = true
     )]
     pub database_url: String,
 
     /// Redis to share rooms, broadcasts and presence with the other nodes of a cluster
     /// (socketioxide's Redis adapter), e.g. `redis://127.0.0.1:6379`. Unset: a single node, all
     /// in memory. A cluster also needs a shared `DATABASE_URL` (PostgreSQL).
-    #[arg(long, env = "REDIS_URL")]
+    #[arg(long, env = "REDIS_URL", hide_env_values = true)]
     pub redis_url: Option<String>,
 
     /// The secret the server signs identity tokens with (`crate::identity`): at least 32
@@ -221,7 +222,45 @@ const SIGNALS_PER_ADDRESS: Rate = Rate {
     per_second: 50.0,
 };
 
+/// A URL as it may be logged: its password (`postgres://chat:secret@db/chat`) replaced by `***`.
+/// Something that does not parse as a URL is shown as it is: it holds no password we could find.
+pub fn redacted(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut parsed) if parsed.password().is_some() => {
+            // Only a URL that cannot have a password refuses one; this one had one.
+            parsed.set_password(Some("***")).ok();
+            parsed.to_string()
+        }
+        _ => url.to_owned(),
+    }
+}
+
 /// A setting in seconds as a duration; a negative or impossible value means none.
 fn seconds(value: f64) -> Duration {
     Duration::try_from_secs_f64(value).unwrap_or(Duration::ZERO)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redacted;
+
+    #[test]
+    fn passwords_never_reach_the_logs() {
+        assert_eq!(
+            redacted("postgres://chat:s3cret@db.internal:5432/chat"),
+            "postgres://chat:***@db.internal:5432/chat"
+        );
+        assert_eq!(
+            redacted("redis://:hunter2@127.0.0.1:6379"),
+            "redis://:***@127.0.0.1:6379"
+        );
+        assert_eq!(
+            redacted("postgres://chat@db/chat"),
+            "postgres://chat@db/chat"
+        );
+        assert_eq!(
+            redacted("sqlite://chat.db?mode=rwc"),
+            "sqlite://chat.db?mode=rwc"
+        );
+    }
 }

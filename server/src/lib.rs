@@ -45,7 +45,10 @@ pub async fn app(config: &Config) -> anyhow::Result<App> {
     any_spawner::Executor::init_tokio().ok();
     let store = store::Store::open(&config.database_url)
         .await
-        .with_context(|| format!("cannot open the message store at {}", config.database_url))?;
+        .with_context(|| {
+            let url = config::redacted(&config.database_url);
+            format!("cannot open the message store at {url}")
+        })?;
     let secret = match &config.identity_secret {
         Some(secret) => secret.clone(),
         None => store
@@ -79,7 +82,10 @@ pub async fn app(config: &Config) -> anyhow::Result<App> {
         Some(url) => {
             let (layer, io) = realtime::cluster(realtime.clone(), url)
                 .await
-                .with_context(|| format!("cannot join the cluster through Redis at {url}"))?;
+                .with_context(|| {
+                    let url = config::redacted(url);
+                    format!("cannot join the cluster through Redis at {url}")
+                })?;
             App {
                 router: routes(options, realtime, origins, &io, layer),
                 io: Io::Cluster(io),

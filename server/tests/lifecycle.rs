@@ -216,3 +216,46 @@ async fn a_message_being_stored_when_the_stop_comes_is_stored_before_the_exit() 
         .unwrap();
     assert_eq!(stored, ["en vuelo"], "stored before the process exited");
 }
+
+/// Runs the binary with `args` until it gives up; what it wrote.
+fn failed_start(args: &[&str]) -> String {
+    let output = Command::new(env!("CARGO_BIN_EXE_server"))
+        .args(["--addr", "127.0.0.1:0"])
+        .args(args)
+        .output()
+        .expect("the server binary runs");
+    assert!(!output.status.success(), "it cannot start");
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    )
+}
+
+#[test]
+fn startup_errors_do_not_print_passwords() {
+    // Port 1: nothing listens there, the connection is refused at once.
+    let database = failed_start(&["--database-url", "postgres://chat:s3cret@127.0.0.1:1/chat"]);
+    assert!(!database.contains("s3cret"), "{database}");
+    assert!(
+        database.contains("postgres://chat:***@127.0.0.1:1/chat"),
+        "{database}"
+    );
+
+    let history = support::history();
+    let sqlite = format!(
+        "sqlite://{}?mode=rwc",
+        history.path().join("chat.db").display()
+    );
+    let redis = failed_start(&[
+        "--database-url",
+        &sqlite,
+        "--redis-url",
+        "redis://:hunter2@127.0.0.1:1",
+    ]);
+    assert!(!redis.contains("hunter2"), "{redis}");
+    assert!(redis.contains("redis://:***@127.0.0.1:1"), "{redis}");
+
+    let unsupported = failed_start(&["--database-url", "mysql://root:toor@127.0.0.1/chat"]);
+    assert!(!unsupported.contains("toor"), "{unsupported}");
+}

@@ -85,7 +85,7 @@ impl Store {
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
             Database::Postgres
         } else {
-            return Err(StoreError::UnsupportedUrl(url.to_owned()));
+            return Err(StoreError::UnsupportedUrl(crate::config::redacted(url)));
         };
         let pool = AnyPoolOptions::new()
             .acquire_timeout(ACQUIRE_TIMEOUT)
