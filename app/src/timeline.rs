@@ -161,6 +161,28 @@ impl Timeline {
         self.lines.insert(at, line);
     }
 
+    /// The server replays only the newest messages after a long absence, and leaves out those
+    /// before `before`: what is shown is no longer one stretch of the room. Only my messages
+    /// still on their way are kept; the replay that follows, then older pages as the reader
+    /// scrolls back, bring the room back in order. The resume offset is kept.
+    pub fn skip_to(&mut self, before: i64) {
+        self.lines.retain(|line| match line {
+            Line::Message(message) => message.id.is_none_or(|id| id >= before),
+            Line::Notice { .. } => false,
+        });
+        self.names.clear();
+        for line in &self.lines {
+            if let Line::Message(message) = line {
+                if !message.person.is_empty() {
+                    self.names
+                        .entry(message.user.clone())
+                        .or_default()
+                        .insert(message.person.clone());
+                }
+            }
+        }
+    }
+
     /// One of my messages, shown at once as pending. `person` is my public id, if the server has
     /// told me already.
     pub fn send(&mut self, client_offset: &str, user: &str, person: &str, text: &str) {
@@ -354,6 +376,23 @@ mod tests {
         assert!(timeline.name_is_shared("Ana", "p-ana"));
         assert!(timeline.name_is_shared("Ana", "p-otra"));
         assert!(!timeline.name_is_shared("Beto", "p-beto"));
+    }
+
+    #[test]
+    fn after_a_long_absence_only_the_replay_and_my_unsent_messages_stay() {
+        let mut timeline = Timeline::new("general");
+        timeline.receive(stored(3, "Beto", "viejo", None));
+        timeline.notice("Caro se ha unido".into());
+        timeline.send("k-1", "Ana", "p-ana", "sin enviar");
+        timeline.skip_to(40);
+        timeline.receive(stored(40, "Beto", "nuevo", None));
+        assert_eq!(texts(&timeline), ["sin enviar", "nuevo"]);
+        assert_eq!(
+            timeline.oldest_id(),
+            Some(40),
+            "older pages are read from here"
+        );
+        assert_eq!(timeline.last_id(), Some(40));
     }
 
     #[test]

@@ -107,6 +107,38 @@ test.describe('offline', () => {
     await beto.waitForTimeout(1_000);
     await expect(texts(beto)).toHaveCount(2);
   });
+
+  test('back after a long absence: the newest at once, the rest on scrolling back', async ({ openChat, server }) => {
+    const ana = await openChat('/', 'Ana');
+    await connected(ana);
+    await send(ana, 'antes de irme');
+    await expect(ana.locator('#listado-msjs .message--pending')).toHaveCount(0);
+    await ana.context().setOffline(true);
+    await expect(ana.locator('#estado')).toHaveAttribute('data-state', 'disconnected', { timeout: 30_000 });
+
+    // 260 messages while she is away: more than a replay carries (200).
+    const { io } = await import('socket.io-client');
+    const writer = io(server.url, { transports: ['websocket'], forceNew: true });
+    for (let n = 1; n <= 260; n++) {
+      if (n % 100 === 0 || n === 260) await writer.emitWithAck('nuevo mensaje', `ausente ${n}`);
+      else writer.emit('nuevo mensaje', `ausente ${n}`);
+    }
+    writer.close();
+
+    await ana.context().setOffline(false);
+    await connected(ana);
+    await expect(texts(ana)).toHaveCount(200);
+    await expect(texts(ana).first()).toHaveText('ausente 61');
+    await expect(texts(ana).last()).toHaveText('ausente 260');
+    const all = ['antes de irme', ...Array.from({ length: 260 }, (_, n) => `ausente ${n + 1}`)];
+    await expect
+      .poll(async () => {
+        await ana.locator('#listado-msjs').evaluate((list) => list.scrollTo(0, 0));
+        return texts(ana).count();
+      })
+      .toBe(all.length);
+    await expect(texts(ana)).toHaveText(all);
+  });
 });
 
 test('a refused message is marked as not sent, with a retry button', async ({ openChat }) => {

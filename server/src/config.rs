@@ -37,6 +37,13 @@ pub struct Config {
     )]
     pub database_url: String,
 
+    /// Connections to the database at most. With PostgreSQL, 3 of them are kept for reads and
+    /// readiness, and the rest take rooms' turns to store messages (a room waiting for its turn
+    /// holds one at most per node).
+    #[arg(long, env = "CHAT_DATABASE_CONNECTIONS", default_value_t = 10,
+          value_parser = clap::value_parser!(u32).range(4..))]
+    pub database_connections: u32,
+
     /// Redis to share rooms, broadcasts and presence with the other nodes of a cluster
     /// (socketioxide's Redis adapter), e.g. `redis://127.0.0.1:6379`. Unset: a single node, all
     /// in memory. A cluster also needs a shared `DATABASE_URL` (PostgreSQL).

@@ -17,7 +17,7 @@ use std::{
 
 use anyhow::Context;
 
-use axum::{serve::ListenerExt, Router};
+use axum::Router;
 use leptos::config::LeptosOptions;
 use socketioxide::{adapter::Adapter, layer::SocketIoLayer, SocketIo};
 use tokio::net::TcpListener;
@@ -43,7 +43,7 @@ pub async fn app(config: &Config) -> anyhow::Result<App> {
     // Leptos spawns its rendering tasks through this global executor. Setting it a second time
     // (tests build several apps in one process) fails harmlessly and keeps the first.
     any_spawner::Executor::init_tokio().ok();
-    let store = store::Store::open(&config.database_url)
+    let store = store::Store::open(&config.database_url, config.database_connections)
         .await
         .with_context(|| {
             let url = config::redacted(&config.database_url);
@@ -64,6 +64,8 @@ pub async fn app(config: &Config) -> anyhow::Result<App> {
         metrics: Default::default(),
         flood: realtime::flood::Flood::new(config.flood_limits()),
         issuer: identity::Issuer::new(secret.as_bytes()),
+        transports: Default::default(),
+        node_room: None,
         writes: Default::default(),
     };
     let grace = config.shutdown_grace();
@@ -117,6 +119,13 @@ fn routes<A: Adapter>(
     .layer(socket_layer)
     .layer(axum::middleware::map_request(
         http::own_request::own_request,
+    ))
+    .layer(axum::middleware::from_fn_with_state(
+        http::engine::Gate {
+            flood: realtime.flood.clone(),
+            transports: realtime.transports.clone(),
+        },
+        http::engine::gate,
     ));
     let outside = http::headers::compressed(http::client_script::routes())
         .merge(http::operations::routes(realtime))
@@ -142,16 +151,10 @@ pub async fn serve(
     }: App,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    // Chat frames are small and must leave at once: with Nagle's algorithm a frame written while
-    // the previous one is unacknowledged waits for the peer's delayed ACK (up to 40 ms on Linux).
-    let listener = listener.tap_io(|connection| {
-        if let Err(error) = connection.set_nodelay(true) {
-            tracing::debug!(%error, "cannot set TCP_NODELAY on a connection");
-        }
-    });
+    let listener = http::transports::ClosableListener(listener);
     let (stopping, began) = tokio::sync::oneshot::channel::<()>();
-    // The peer's address is what flood control counts connections and messages by.
-    let service = router.into_make_service_with_connect_info::<std::net::SocketAddr>();
+    // The peer's address is what flood control counts by; its closer ends a transport.
+    let service = router.into_make_service_with_connect_info::<http::transports::Peer>();
     let server = axum::serve(listener, service).with_graceful_shutdown(async move {
         shutdown.await;
         stopping.send(()).ok();

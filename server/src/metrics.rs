@@ -25,6 +25,7 @@ struct Inner {
     messages_out: Counter,
     rejections: Family<Reason, Counter>,
     flood_disconnects: Counter,
+    slow_readers_closed: Counter,
     broadcast: Histogram,
     store: Histogram,
 }
@@ -49,6 +50,7 @@ impl Default for Metrics {
             messages_out: Counter::default(),
             rejections: Family::default(),
             flood_disconnects: Counter::default(),
+            slow_readers_closed: Counter::default(),
             broadcast: Histogram::new(latency_buckets()),
             store: Histogram::new(latency_buckets()),
         };
@@ -78,6 +80,11 @@ impl Default for Metrics {
                 "flood_disconnects",
                 "Connections cut off for sending over their limit again and again",
                 inner.flood_disconnects.clone(),
+            );
+            registry.register(
+                "slow_readers_closed",
+                "Connections closed because they could not take a message (their buffer was full); they resume from what they have",
+                inner.slow_readers_closed.clone(),
             );
             registry.register(
                 "broadcast_seconds",
@@ -124,6 +131,10 @@ impl Metrics {
 
     pub fn flood_disconnect(&self) {
         self.0.flood_disconnects.inc();
+    }
+
+    pub fn slow_reader_closed(&self) {
+        self.0.slow_readers_closed.inc();
     }
 
     pub fn stored(&self, took: Duration) {

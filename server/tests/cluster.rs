@@ -14,8 +14,10 @@ use futures_util::future::join_all;
 use rust_socketio::Payload;
 use serde_json::json;
 use support::{
-    cluster::{self, Cluster},
-    page_texts, readiness, Address, ChatClient, Transport,
+    cluster::{self, Cluster, Node},
+    page_texts,
+    proxy::SilentProxy,
+    readiness, Address, ChatClient, TestServer, Transport,
 };
 
 /// Somebody new called `name`.
@@ -252,4 +254,112 @@ async fn eventually(condition: impl AsyncFn() -> bool) {
     })
     .await;
     assert!(waited.is_ok(), "condition not met in time");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_node_whose_redis_goes_silent_catches_the_others_up_once_it_answers_again() {
+    if cluster::skipped() {
+        return;
+    }
+    let cluster = Cluster::start(1).await;
+    // Node A reaches Redis through a proxy that will stop forwarding without closing anything:
+    // a partition, a hung Redis, a half-open connection. No error ever comes from the connection.
+    let redis: std::net::SocketAddr = format!("127.0.0.1:{}", cluster.redis.port).parse().unwrap();
+    let proxy = SilentProxy::start(redis).await;
+    let node_a = Node::start(&cluster.database.url, &proxy.url("redis"));
+    let (ana, _) = enter(&node_a, Transport::Websocket, "Ana").await;
+    let (mut beto, _) = enter(&cluster.nodes[0], Transport::Websocket, "Beto").await;
+    send(&ana, "antes", "k-0").await;
+    assert_eq!(beto.next_text().await, "antes");
+
+    proxy.stall();
+    // Stored and acknowledged: node A's broadcasts fail (time out) meanwhile.
+    for k in 1..=3 {
+        send(&ana, &format!("durante {k}"), &format!("k-{k}")).await;
+    }
+    proxy.resume();
+
+    // Beto, on the other node, ends with every one of them: live or replayed by node A once
+    // its link is back, each once by id.
+    let mut texts = std::collections::BTreeMap::new();
+    let everything = tokio::time::timeout(std::time::Duration::from_secs(30), async {
+        while texts.len() < 3 {
+            let received = beto.next_any().await;
+            let messages: Vec<ChatMessage> = match received.event.as_str() {
+                HISTORY => serde_json::from_value(received.args[0].clone()).unwrap(),
+                app::protocol::NEW_MESSAGE => vec![ChatMessage {
+                    text: received.args[0].as_str().unwrap().to_owned(),
+                    meta: serde_json::from_value(received.args[1].clone()).unwrap(),
+                }],
+                _ => continue,
+            };
+            for message in messages.into_iter().filter(|m| m.text != "antes") {
+                texts.insert(message.meta.id, message.text);
+            }
+        }
+    })
+    .await;
+    assert!(everything.is_ok(), "Beto got {texts:?}");
+    assert_eq!(
+        texts.into_values().collect::<Vec<_>>(),
+        ["durante 1", "durante 2", "durante 3"]
+    );
+}
+
+/// A node frozen in the middle of a room's turn (here a session of the test's own, holding the
+/// room's lock and never letting go) and a burst in that room from many people: that room's
+/// messages wait for their turn one connection at a time, and are refused `unavailable` when
+/// they waited too long; every other room, the history pages and readiness go on.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_room_whose_turn_never_comes_holds_up_nobody_else() {
+    if cluster::skipped() {
+        return;
+    }
+    let database = cluster::Database::create().await;
+    let mut config = server::Config::defaults();
+    config.database_url = database.url.clone();
+    let server = TestServer::start_unlimited(config).await;
+    let mut frozen = database.connect().await;
+    sqlx::query("SELECT 1 AS taken FROM (SELECT pg_advisory_lock(hashtext($1))) AS turn")
+        .bind("congelada")
+        .execute(&mut frozen)
+        .await
+        .unwrap();
+
+    // More people than the node has connections, each sending one message to the frozen room.
+    let mut stuck = Vec::new();
+    for n in 0..12 {
+        let client = ChatClient::connect_as(
+            &server,
+            Transport::Websocket,
+            person(&format!("p{n}"), "congelada", None),
+        )
+        .await;
+        client
+            .socket
+            .emit(
+                app::protocol::NEW_MESSAGE,
+                Payload::Text(vec![json!("atascado"), json!({"clientOffset": "k-1"})]),
+            )
+            .await
+            .unwrap();
+        stuck.push(client);
+    }
+    // Everybody else is served meanwhile.
+    let other = ChatClient::connect(&server, Transport::Websocket).await;
+    for n in 0..3 {
+        let ack = other.send(&format!("libre {n}")).await;
+        assert!(ack.is_accepted(), "{ack:?}");
+    }
+    assert_eq!(readiness(&server).await.0, 200);
+    assert_eq!(
+        page_texts(&server, "/").await,
+        ["libre 0", "libre 1", "libre 2"]
+    );
+
+    // The frozen node comes back: the room's turn comes again.
+    drop(frozen);
+    let ack = stuck[0].send("después").await;
+    assert!(ack.is_accepted(), "{ack:?}");
+    server.stop().await;
 }

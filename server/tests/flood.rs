@@ -11,7 +11,7 @@ use app::protocol::{
 };
 use rust_socketio::Payload;
 use serde_json::json;
-use support::{config_on, Address, ChatClient, TestServer, Transport};
+use support::{config_on, raw::RawClient, Address, ChatClient, TestServer, Transport};
 
 #[tokio::test]
 async fn a_fast_sender_is_refused_then_cut_off_while_others_are_served() {
@@ -280,5 +280,102 @@ async fn room_lists_and_history_pages_are_limited_per_address_and_answered_when_
         Ack::rejected(Rejection::TooFast)
     );
     assert_eq!(page.send().await.unwrap().status(), 429);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn bare_engine_sessions_count_against_their_address() {
+    let history = support::history();
+    let server = limited(&history, |config| config.max_connections_per_address = 3).await;
+    // Three Engine.IO sessions that never join the namespace (the engine would keep each for
+    // its connect timeout) and never leave.
+    let mut bare = Vec::new();
+    for _ in 0..3 {
+        bare.push(RawClient::open(server.addr, None).await);
+    }
+    let refused = ChatClient::try_connect(&server, Transport::Websocket, Handshake::default())
+        .await
+        .err()
+        .expect("the address's places are taken");
+    assert!(
+        refused.contains(&HandshakeError::TooManyConnections.to_string()),
+        "{refused}"
+    );
+    // One goes: its place is free again.
+    drop(bare.pop());
+    let again = tokio::time::timeout(support::PATIENCE, async {
+        loop {
+            match ChatClient::try_connect(&server, Transport::Websocket, Handshake::default()).await
+            {
+                Ok(client) => return client,
+                Err(_) => tokio::time::sleep(std::time::Duration::from_millis(50)).await,
+            }
+        }
+    })
+    .await;
+    assert!(
+        again.is_ok(),
+        "a place freed by a closed session is taken again"
+    );
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_session_that_leaves_the_namespace_is_closed() {
+    let history = support::history();
+    let server = limited(&history, |_| {}).await;
+    let mut client = RawClient::open(server.addr, None).await;
+    assert!(client.join("").await.starts_with("40"));
+    client.send("41").await;
+    assert!(
+        client.is_closed_within(support::PATIENCE).await,
+        "its Engine.IO session ends with it"
+    );
+
+    // A long-polling session that leaves: its next request is refused.
+    let http = reqwest::Client::new();
+    let engine = format!("{}/socket.io/?EIO=4&transport=polling", server.url());
+    let open = http
+        .get(&engine)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let sid = serde_json::from_str::<serde_json::Value>(&open[1..]).unwrap()["sid"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let session = format!("{engine}&sid={sid}");
+    let post = |body: &'static str| http.post(&session).body(body).send();
+    assert_eq!(post("40").await.unwrap().status(), 200);
+    let joined = http
+        .get(&session)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    // Packets of a poll are separated by U+001E.
+    assert!(
+        joined.split('\u{1e}').any(|p| p.starts_with("40")),
+        "{joined}"
+    );
+    assert_eq!(post("41").await.unwrap().status(), 200);
+    let after = tokio::time::timeout(support::PATIENCE, async {
+        loop {
+            // A poll the session answers waits for something to send: not for long here.
+            let poll = http
+                .get(&session)
+                .timeout(std::time::Duration::from_millis(500));
+            if poll.send().await.is_ok_and(|answer| answer.status() == 400) {
+                return;
+            }
+        }
+    })
+    .await;
+    assert!(after.is_ok(), "its session refuses its requests");
     server.stop().await;
 }

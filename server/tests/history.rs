@@ -2,10 +2,16 @@
 
 mod support;
 
-use app::protocol::{Ack, ChatMessage, Handshake, HISTORY, NEW_MESSAGE};
+use app::{
+    protocol::{
+        Ack, ChatMessage, Handshake, Skipped, HISTORY, HISTORY_PAGE, HISTORY_SKIPPED, NEW_MESSAGE,
+        REPLAY_MAX_BYTES, REPLAY_MAX_MESSAGES,
+    },
+    server_fns::HistoryPage,
+};
 use rust_socketio::Payload;
 use serde_json::json;
-use support::{ChatClient, TestServer, Transport};
+use support::{raw::RawClient, ChatClient, TestServer, Transport};
 
 fn resuming_from(offset: i64) -> Handshake {
     Handshake {
@@ -86,31 +92,112 @@ async fn history_survives_a_server_restart() {
     server.stop().await;
 }
 
+/// Sends `count` messages `text(n)` from `writer`, in bursts that stay under the per-sender queue
+/// (a flood is refused), each ending with an acknowledged one; returns the last one's id.
+async fn fill(writer: &ChatClient, count: usize, text: impl Fn(usize) -> String) -> i64 {
+    let mut last = 0;
+    for n in 0..count {
+        if n % 200 == 199 || n + 1 == count {
+            let Ack::Accepted { id: Some(id), .. } = writer.send(&text(n)).await else {
+                panic!("stored");
+            };
+            last = id;
+        } else {
+            writer
+                .socket
+                .emit(NEW_MESSAGE, json!(text(n)))
+                .await
+                .unwrap();
+        }
+    }
+    last
+}
+
 #[tokio::test]
-async fn a_long_absence_is_replayed_in_batches() {
+async fn a_long_absence_replays_the_newest_and_says_what_it_left_out() {
     let history = support::history();
     let server = TestServer::start(&history).await;
     let writer = ChatClient::connect(&server, Transport::Websocket).await;
-    // Bursts stay under the per-sender queue (a flood is refused); each ends with an ack'd one.
-    for n in 0..1_200 {
-        let text = format!("m{n}");
-        if n % 200 == 199 {
-            assert!(writer.send(&text).await.is_accepted());
-        } else {
-            writer.socket.emit(NEW_MESSAGE, json!(text)).await.unwrap();
-        }
-    }
-    assert!(writer.send("último").await.is_accepted());
+    fill(&writer, 1_200, |n| format!("m{n}")).await;
 
     // Over websocket: rust_socketio's long-polling loses some of the large `history` payloads
     // (the official client gets them all over polling; see end2end/tests/interop.spec.ts).
     let mut reader = ChatClient::connect_as(&server, Transport::Websocket, resuming_from(0)).await;
-    let missed = replayed(&mut reader, 1_201).await;
-    assert_eq!(missed.len(), 1_201);
-    assert_eq!(missed[0].text, "m0");
-    assert_eq!(missed[1_199].text, "m1199");
-    assert_eq!(missed[1_200].text, "último");
+    let skipped: Skipped = reader.next_as(HISTORY_SKIPPED).await;
+    let replay = replayed(&mut reader, REPLAY_MAX_MESSAGES).await;
+    reader.assert_no(HISTORY).await;
+    assert_eq!(replay.len(), REPLAY_MAX_MESSAGES);
+    assert_eq!(replay[0].text, "m1000", "the newest {REPLAY_MAX_MESSAGES}");
+    assert_eq!(replay.last().unwrap().text, "m1199");
+    assert_eq!(
+        skipped,
+        Skipped {
+            after: 0,
+            before: replay[0].meta.id
+        }
+    );
+    // What was left out is in the history pages, for the client to read at its own pace.
+    let page = server_fn_page(&server, Some(skipped.before)).await;
+    assert_eq!(page.messages.len(), HISTORY_PAGE);
+    assert_eq!(page.messages.last().unwrap().text, "m999");
+
+    // Close enough to be whole: no gap, no notice.
+    let mut near = ChatClient::connect_as(
+        &server,
+        Transport::Websocket,
+        resuming_from(replay[REPLAY_MAX_MESSAGES - 10].meta.id),
+    )
+    .await;
+    let tail = replayed(&mut near, 9).await;
+    assert_eq!(tail.last().unwrap().text, "m1199");
+    near.assert_no(HISTORY_SKIPPED).await;
     server.stop().await;
+}
+
+#[tokio::test]
+async fn a_replay_stops_at_its_size_in_bytes() {
+    let history = support::history();
+    let server = TestServer::start(&history).await;
+    let writer = ChatClient::connect(&server, Transport::Websocket).await;
+    let long = |n: usize| format!("{n:04}{}", "x".repeat(1_996));
+    fill(&writer, 300, long).await;
+
+    let mut reader = ChatClient::connect_as(&server, Transport::Websocket, resuming_from(0)).await;
+    let skipped: Skipped = reader.next_as(HISTORY_SKIPPED).await;
+    let mut replay = Vec::new();
+    while replay
+        .last()
+        .is_none_or(|m: &ChatMessage| m.text != long(299))
+    {
+        replay.extend(reader.next_as::<Vec<ChatMessage>>(HISTORY).await);
+    }
+    reader.assert_no(HISTORY).await;
+    let bytes: usize = replay
+        .iter()
+        .map(|m| serde_json::to_vec(m).unwrap().len())
+        .sum();
+    assert!(bytes <= REPLAY_MAX_BYTES, "{bytes} bytes replayed");
+    assert!(replay.len() < 300 && replay.len() > 100, "{}", replay.len());
+    assert_eq!(skipped.before, replay[0].meta.id);
+    server.stop().await;
+}
+
+/// A page of the room's history through the page's server function.
+async fn server_fn_page(server: &TestServer, before: Option<i64>) -> HistoryPage {
+    let mut form = vec![("room", "general".to_owned())];
+    if let Some(before) = before {
+        form.push(("before", before.to_string()));
+    }
+    let body = reqwest::Client::new()
+        .post(format!("http://{}/api/historial", server.addr))
+        .form(&form)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    serde_json::from_str(&body).unwrap()
 }
 
 #[tokio::test]
@@ -144,9 +231,94 @@ async fn a_resent_message_is_stored_once_and_acknowledged_and_relayed_with_its_f
         assert_eq!(own.meta.id, relayed.meta.id);
         assert_eq!(own.meta.client_offset.as_deref(), Some("ana-1"));
     }
+    ana.assert_no(NEW_MESSAGE).await;
 
     let mut later = ChatClient::connect_as(&server, Transport::Websocket, resuming_from(0)).await;
     assert_eq!(texts(&replayed(&mut later, 1).await), ["una sola vez"]);
     later.assert_no(HISTORY).await;
+    server.stop().await;
+}
+
+/// The id and text of a `"nuevo mensaje"` packet as it comes off the wire (`42[…]`).
+fn relayed(packet: &str) -> Option<(i64, String)> {
+    let args: Vec<serde_json::Value> = serde_json::from_str(packet.strip_prefix("42")?).ok()?;
+    if args.first()?.as_str()? != NEW_MESSAGE {
+        return None;
+    }
+    Some((
+        args.get(2)?["id"].as_i64()?,
+        args.get(1)?.as_str()?.to_owned(),
+    ))
+}
+
+#[tokio::test]
+async fn a_reader_that_stops_reading_during_a_burst_ends_with_every_message_once_in_order() {
+    let history = support::history();
+    let server = TestServer::start(&history).await;
+    let writer = ChatClient::connect(&server, Transport::Websocket).await;
+    // A reader with a small receive buffer, that reads nothing while a burst of 6 MB goes on:
+    // more than the kernel's buffers and its packet buffer hold.
+    let mut reader = RawClient::open(server.addr, Some(4096)).await;
+    assert!(reader.join(r#"{"offset":0}"#).await.starts_with("40"));
+    const BURST: usize = 6_000;
+    let text = |n: usize| format!("{n:05} {}", "x".repeat(1_000));
+    let last = fill(&writer, BURST, text).await;
+
+    // Reading again: what it was sent, until the server closes the connection.
+    let mut seen = std::collections::BTreeMap::new();
+    let closed = tokio::time::timeout(support::PATIENCE, async {
+        while let Some(packet) = reader.next().await {
+            seen.extend(relayed(&packet));
+        }
+    })
+    .await
+    .is_ok();
+    assert!(
+        closed,
+        "the server closed the reader that could not keep up"
+    );
+    assert!(
+        !seen.contains_key(&last),
+        "it did miss the end of the burst"
+    );
+
+    // It comes back from what it has, as every client resumes: the replay, and the history
+    // pages for what the replay leaves out.
+    let offset = seen.keys().max().copied().unwrap_or(0);
+    let mut back =
+        ChatClient::connect_as(&server, Transport::Websocket, resuming_from(offset)).await;
+    let mut skipped = None;
+    while !seen.contains_key(&last) {
+        let received = back.next_any().await;
+        match received.event.as_str() {
+            HISTORY_SKIPPED => skipped = serde_json::from_value(received.args[0].clone()).ok(),
+            HISTORY => {
+                let batch: Vec<ChatMessage> =
+                    serde_json::from_value(received.args[0].clone()).unwrap();
+                seen.extend(batch.into_iter().map(|m| (m.meta.id, m.text)));
+            }
+            _ => {}
+        }
+    }
+    if let Some(Skipped { after, before }) = skipped {
+        let mut below = before;
+        while below > after + 1 {
+            let page = server_fn_page(&server, Some(below)).await;
+            let Some(first) = page.messages.first() else {
+                break;
+            };
+            below = first.meta.id;
+            seen.extend(
+                page.messages
+                    .into_iter()
+                    .filter(|m| m.meta.id > after)
+                    .map(|m| (m.meta.id, m.text)),
+            );
+        }
+    }
+    // Keyed by id, as clients keep them: every message of the burst, once, in order.
+    let texts: Vec<String> = seen.into_values().collect();
+    assert_eq!(texts.len(), BURST);
+    assert!(texts.iter().enumerate().all(|(n, t)| *t == text(n)));
     server.stop().await;
 }

@@ -14,9 +14,27 @@ pub const DEFAULT_MAX_MESSAGE_CHARS: usize = 2_000;
 /// it costs the sender its connection: nobody legitimate sends 64 KiB of chat at once.
 pub const DEFAULT_MAX_FRAME_BYTES: usize = 64 * 1024;
 
-/// How many messages a page of history holds: the server-rendered page, each "older" page, and
-/// each `history` batch of a replay.
+/// How many messages a page of history holds: the server-rendered page, and each "older" page.
 pub const HISTORY_PAGE: usize = 50;
+
+/// The most a replay carries to a (re)connecting client: its room's newest messages after the
+/// client's offset, up to this many…
+pub const REPLAY_MAX_MESSAGES: usize = 4 * HISTORY_PAGE;
+/// …and this many bytes of JSON. A client that missed more is told which ones it was not sent
+/// ([`Skipped`]) and reads them through the history pages, at its own pace, as it reads older
+/// ones: a handshake of a few hundred bytes never makes the server read and send a whole room.
+pub const REPLAY_MAX_BYTES: usize = 256 * 1024;
+
+/// Server → client, before a replay that leaves messages out ([`HISTORY_SKIPPED`]): the room's
+/// messages with ids strictly between `after` (the offset the client sent) and `before` (the
+/// first id the replay carries) were not sent.
+///
+/// [`HISTORY_SKIPPED`]: super::HISTORY_SKIPPED
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Skipped {
+    pub after: i64,
+    pub before: i64,
+}
 
 /// The acknowledgement the server returns for every event a client sent with an ack callback.
 ///

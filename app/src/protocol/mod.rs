@@ -20,6 +20,9 @@ pub const NEW_MESSAGE: &str = "nuevo mensaje";
 pub const IDENTITY: &str = "identity";
 /// Server → client: a batch of stored messages the client has not seen, oldest first.
 pub const HISTORY: &str = "history";
+/// Server → client, before a replay bounded by [`REPLAY_MAX_MESSAGES`] or [`REPLAY_MAX_BYTES`]:
+/// which messages it leaves out ([`Skipped`]).
+pub const HISTORY_SKIPPED: &str = "history skipped";
 /// Server → client: who is in the room now (each person once, however many tabs).
 pub const PRESENCE: &str = "presence";
 /// Server → room: a person arrived (their first tab) or left (their last tab).

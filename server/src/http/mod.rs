@@ -1,10 +1,12 @@
 //! Routes that are not pages, and request plumbing.
 
 pub mod client_script;
+pub mod engine;
 pub mod headers;
 pub mod operations;
 pub mod origin;
 pub mod own_request;
+pub mod transports;
 
 /// Where the Socket.IO engine listens (socketioxide's default, set explicitly in
 /// [`crate::realtime`] so that this is the one definition).

@@ -8,7 +8,7 @@
 //! clients keep messages by id, so what they already had is not shown twice.
 
 use std::{
-    sync::{Arc, Mutex},
+    sync::{Arc, Mutex, OnceLock},
     time::Duration,
 };
 
@@ -16,9 +16,9 @@ use app::protocol::HISTORY;
 use fred::{
     clients::SubscriberClient,
     error::ErrorKind,
-    interfaces::PubsubInterface,
+    interfaces::{ClientLike, PubsubInterface},
     prelude::{Builder, Config, EventInterface, ReconnectPolicy},
-    types::RespVersion,
+    types::{config::UnresponsiveConfig, RespVersion},
 };
 use socketioxide::{adapter::Emitter, SocketIo};
 use socketioxide_redis::{
@@ -41,6 +41,8 @@ const LOST_MARGIN_MILLIS: i64 = 2_000;
 #[derive(Clone, Debug, Default)]
 pub struct Link {
     lost_at: Arc<Mutex<Option<i64>>>,
+    /// The Redis client, once connected: a node that finds the link broken makes it reconnect.
+    client: Arc<OnceLock<SubscriberClient>>,
 }
 
 impl Link {
@@ -50,6 +52,29 @@ impl Link {
 
     fn lost(&self) {
         self.lost_at.lock().unwrap().get_or_insert_with(now_millis);
+    }
+
+    /// A broadcast to the other nodes failed (a timeout: Redis hung, a partition, a half-open
+    /// connection — no error from the connection itself may ever come). The link is lost from
+    /// now, unless it was already (the first failure is when messages began to miss the other
+    /// nodes), and the client reconnects: once it has, the catch-up replays everything stored
+    /// since then to the whole cluster.
+    pub fn failed(&self) {
+        let was_up = {
+            let mut lost_at = self.lost_at.lock().unwrap();
+            let was_up = lost_at.is_none();
+            lost_at.get_or_insert_with(now_millis);
+            was_up
+        };
+        if let (true, Some(client)) = (was_up, self.client.get()) {
+            warn!("a broadcast to the other nodes failed: relaying to this node's clients only until Redis is back");
+            let client = client.clone();
+            tokio::spawn(async move {
+                if let Err(error) = client.force_reconnection().await {
+                    warn!(%error, "cannot reconnect to Redis yet");
+                }
+            });
+        }
     }
 
     /// Marks the link up again; returns when it was lost, if it was.
@@ -80,6 +105,9 @@ const PUBSUB_BUFFER: usize = 8_192;
 /// go without it: order across nodes may slip under overload, nothing is lost.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(2);
 
+/// How long a command may go unanswered before its connection is taken for dead.
+const UNRESPONSIVE_AFTER: Duration = Duration::from_secs(2);
+
 /// Connects to Redis at `url` and returns the adapter's constructor. The client reconnects
 /// forever, backing off up to 2 s.
 pub async fn connect(
@@ -91,6 +119,14 @@ pub async fn connect(
     config.version = RespVersion::RESP3;
     let client = Builder::from_config(config)
         .set_policy(ReconnectPolicy::new_exponential(0, 100, 2_000, 2))
+        .with_connection_config(|connection| {
+            // A connection that answers nothing (Redis hung, a partition, a half-open TCP
+            // connection) is closed and made again, as a broken one would be.
+            connection.unresponsive = UnresponsiveConfig {
+                max_timeout: Some(UNRESPONSIVE_AFTER),
+                interval: UNRESPONSIVE_AFTER / 4,
+            };
+        })
         .with_performance_config(|performance| {
             // A publish must fail soon rather than queue while Redis is away: the sender waits
             // on it with its room's turn held.
@@ -122,6 +158,7 @@ pub async fn connect(
     let constructor = RedisAdapterCtr::new_with_fred_config(client.clone(), adapter)
         .await
         .map_err(ClusterError::Connect)?;
+    link.client.set(client.clone()).ok();
     Ok((constructor, Reconnections { client }))
 }
 

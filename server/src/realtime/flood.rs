@@ -14,7 +14,7 @@
 
 use std::{
     collections::HashMap,
-    net::{IpAddr, Ipv6Addr, SocketAddr},
+    net::{IpAddr, Ipv6Addr},
     sync::{
         atomic::{AtomicU32, Ordering},
         Arc, Mutex,
@@ -24,6 +24,8 @@ use std::{
 
 use app::protocol::{HandshakeError, Rejection};
 use axum::{extract::ConnectInfo, http::request::Parts};
+
+use crate::http::transports::Peer;
 
 /// A sustained rate with a burst on top; `None` where a setting turns the limit off.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -154,6 +156,8 @@ impl Buckets {
 struct Address {
     buckets: Buckets,
     connections: u32,
+    /// Engine.IO sessions it holds open although refused (see [`Arrival::Refused`]).
+    refused_sessions: u32,
     /// Its handshakes, posts and reads refused in a row (messages and signals count per
     /// connection).
     refused_in_a_row: u32,
@@ -165,6 +169,7 @@ impl Address {
     /// Whether forgetting it changes nothing: a new entry would be the same.
     fn is_blank(&self, rates: &Rates, now: Instant) -> bool {
         self.connections == 0
+            && self.refused_sessions == 0
             && self.cool_until.is_none_or(|until| until <= now)
             && self.buckets.are_full(rates, now)
     }
@@ -200,8 +205,51 @@ pub enum AddressRefusal {
     CoolingDown,
 }
 
-/// An admitted connection's hold on its address's count, released when the socket (which keeps it
-/// in its extensions, cloned there) is gone.
+/// Engine.IO sessions an address may hold open while refused: long enough for a client to read
+/// why (the namespace handshake's `connect_error`) and close its session, as the official client
+/// does; a client that keeps them open gets no more sessions, only `429`s.
+const REFUSED_SESSIONS_PER_ADDRESS: u32 = 10;
+
+/// What admission decided for an Engine.IO session, before the engine saw it. It lives in the
+/// session's handshake request, which the engine keeps as long as the session: so a session
+/// counts against its address however it behaves — connected to the namespace or not, left it
+/// or not — until it is gone.
+#[derive(Clone)]
+pub enum Arrival {
+    Admitted(Admission),
+    /// Let through to be told why at the namespace handshake, holding its place meanwhile.
+    Refused {
+        reason: HandshakeError,
+        _hold: RefusedHold,
+    },
+}
+
+/// A refused session's place among its address's [`REFUSED_SESSIONS_PER_ADDRESS`].
+#[derive(Clone)]
+pub struct RefusedHold {
+    _held: Arc<HeldRefusal>,
+}
+
+struct HeldRefusal {
+    flood: Flood,
+    address: Option<IpAddr>,
+}
+
+impl Drop for HeldRefusal {
+    fn drop(&mut self) {
+        let Some(address) = self.address else { return };
+        let rates = &self.flood.limits.per_address;
+        let mut addresses = self.flood.addresses.lock().unwrap();
+        if let Some(entry) = addresses.states.get_mut(&address) {
+            entry.refused_sessions = entry.refused_sessions.saturating_sub(1);
+            if entry.is_blank(rates, Instant::now()) {
+                addresses.states.remove(&address);
+            }
+        }
+    }
+}
+
+/// An admitted connection's hold on its address's count, released when its session is gone.
 #[derive(Clone)]
 pub struct Admission(Arc<Held>);
 
@@ -266,8 +314,8 @@ impl Flood {
             .or_else(|| {
                 request
                     .extensions
-                    .get::<ConnectInfo<SocketAddr>>()
-                    .map(|ConnectInfo(peer)| peer.ip())
+                    .get::<ConnectInfo<Peer>>()
+                    .map(|ConnectInfo(peer)| peer.addr.ip())
             })
             .map(counted)
     }
@@ -302,6 +350,36 @@ impl Flood {
             flood: self.clone(),
             address,
         })))
+    }
+
+    /// Admission for a new Engine.IO session from `address` ([`Flood::admit`]); a refused one is
+    /// let through (to be told why) while the address holds few enough refused sessions, and
+    /// `None` — no session at all — past that.
+    pub fn arrive(&self, address: Option<IpAddr>) -> Option<Arrival> {
+        let reason = match self.admit(address) {
+            Ok(admission) => return Some(Arrival::Admitted(admission)),
+            Err(reason) => reason,
+        };
+        if let Some(ip) = address {
+            let held = self.with_address(ip, |entry, _| {
+                let room = entry.refused_sessions < REFUSED_SESSIONS_PER_ADDRESS;
+                entry.refused_sessions += u32::from(room);
+                room
+            });
+            if !held {
+                return None;
+            }
+        }
+        let hold = RefusedHold {
+            _held: Arc::new(HeldRefusal {
+                flood: self.clone(),
+                address,
+            }),
+        };
+        Some(Arrival::Refused {
+            reason,
+            _hold: hold,
+        })
     }
 
     /// Whether `address` may make a plain HTTP request for `act` now (a form post is a
@@ -412,6 +490,7 @@ impl Flood {
         let entry = addresses.states.entry(ip).or_insert_with(|| Address {
             buckets: Buckets::full(rates),
             connections: 0,
+            refused_sessions: 0,
             refused_in_a_row: 0,
             cool_until: None,
         });
@@ -585,6 +664,33 @@ mod tests {
     }
 
     #[test]
+    fn refused_sessions_are_let_through_to_be_told_why_up_to_a_few() {
+        let flood = Flood::new(FloodLimits {
+            max_connections_per_address: 1,
+            per_address: rates(Rate::new(5, 1.0), Rate::new(4, 1.0), None),
+            ..limits()
+        });
+        let Some(Arrival::Admitted(_first)) = flood.arrive(HOME) else {
+            panic!("admitted");
+        };
+        let mut held = Vec::new();
+        for _ in 0..REFUSED_SESSIONS_PER_ADDRESS {
+            match flood.arrive(HOME) {
+                Some(
+                    refused @ Arrival::Refused {
+                        reason: HandshakeError::TooManyConnections,
+                        ..
+                    },
+                ) => held.push(refused),
+                _ => panic!("let through, refused"),
+            }
+        }
+        assert!(flood.arrive(HOME).is_none(), "no session at all");
+        held.pop();
+        assert!(matches!(flood.arrive(HOME), Some(Arrival::Refused { .. })));
+    }
+
+    #[test]
     fn reconnecting_does_not_refill_the_address_bucket() {
         let flood = Flood::new(limits());
         let first = flood.sender(flood.admit(HOME).unwrap());
@@ -626,7 +732,10 @@ mod tests {
     fn the_forwarded_address_counts_only_behind_a_trusted_proxy() {
         let (request, ()) = axum::http::Request::builder()
             .header("x-forwarded-for", "203.0.113.9, 198.51.100.7")
-            .extension(ConnectInfo(SocketAddr::from(([127, 0, 0, 1], 4000))))
+            .extension(ConnectInfo(Peer::detached(std::net::SocketAddr::from((
+                [127, 0, 0, 1],
+                4000,
+            )))))
             .body(())
             .unwrap()
             .into_parts();

@@ -9,7 +9,10 @@ use socketioxide::{
     extract::{SocketRef, State, TryData},
 };
 
-use super::{flood::Admission, Realtime};
+use super::{
+    flood::{Admission, Arrival},
+    Realtime,
+};
 
 /// A connection as admitted: what it said about itself, and who it is.
 #[derive(Debug, Clone)]
@@ -27,8 +30,9 @@ impl Session {
 }
 
 /// Connect middleware: a malformed name, room, token or offset is refused with a `connect_error`
-/// that says which, and so is an address that holds too many connections; a valid handshake is
-/// kept on the socket as its [`Session`], with its [`Admission`]. A token the server did not
+/// that says which, and so is a session that flood control refused at the engine gate (too many
+/// connections or handshakes from its address, a cool-down); a valid handshake is kept on the
+/// socket as its [`Session`], with its session's [`Admission`]. A token the server did not
 /// issue is not refused: its holder is simply somebody new, like a client without one.
 pub async fn identify<A: Adapter>(
     socket: SocketRef<A>,
@@ -37,8 +41,15 @@ pub async fn identify<A: Adapter>(
 ) -> Result<(), HandshakeError> {
     // Auth that is not even an object is as good as none: the seed's clients send nothing.
     let identity = auth.unwrap_or_default().validate()?;
-    let address = realtime.flood.address_of(socket.req_parts());
-    let admission = realtime.flood.admit(address)?;
+    let admission = match socket.req_parts().extensions.get::<Arrival>() {
+        Some(Arrival::Admitted(admission)) => admission.clone(),
+        Some(Arrival::Refused { reason, .. }) => return Err(*reason),
+        // Every session's handshake passes the engine gate (`http::engine`), which decides.
+        None => {
+            let address = realtime.flood.address_of(socket.req_parts());
+            realtime.flood.admit(address)?
+        }
+    };
     let credentials = realtime
         .issuer
         .recognise_or_issue(identity.token.as_deref());

@@ -1,19 +1,88 @@
-//! Server delivery: replay what a client missed since its offset, on every (re)connect, and to a
-//! whole node's rooms after a Redis outage (`cluster`).
+//! Server delivery: replay what a client missed since its offset, on every (re)connect (bounded:
+//! [`replay_recent`]), and to a whole node's rooms after a Redis outage ([`replay`], from
+//! `cluster`).
 
 use std::future::Future;
 
-use app::protocol::ChatMessage;
+use app::protocol::{ChatMessage, Skipped, REPLAY_MAX_BYTES, REPLAY_MAX_MESSAGES};
 use tracing::{debug, warn};
 
 use crate::store::Store;
 
+/// What a bounded replay sends: the messages, and what it leaves out, if anything.
+#[derive(Debug, PartialEq)]
+pub struct Recent {
+    pub skipped: Option<Skipped>,
+    pub messages: Vec<ChatMessage>,
+}
+
+/// The room's newest messages after `offset`, at most [`REPLAY_MAX_MESSAGES`] and
+/// [`REPLAY_MAX_BYTES`] of them (at least one, however large), oldest first; and, if that leaves
+/// some out, which. `None` if the store cannot be read.
+pub async fn recent(store: &Store, room: &str, offset: i64) -> Option<Recent> {
+    let newest = match store
+        .newest_after(room, offset, REPLAY_MAX_MESSAGES + 1)
+        .await
+    {
+        Ok(newest) => newest,
+        Err(error) => {
+            warn!(room, %error, "history replay failed");
+            return None;
+        }
+    };
+    let mut left_out = newest.len() > REPLAY_MAX_MESSAGES;
+    let mut kept = Vec::new();
+    let mut bytes = 0;
+    for message in newest.into_iter().rev().take(REPLAY_MAX_MESSAGES) {
+        let size = json_size(&message);
+        if !kept.is_empty() && bytes + size > REPLAY_MAX_BYTES {
+            left_out = true;
+            break;
+        }
+        bytes += size;
+        kept.push(message);
+    }
+    kept.reverse();
+    let skipped = match kept.first() {
+        Some(first) if left_out => Some(Skipped {
+            after: offset,
+            before: first.meta.id,
+        }),
+        _ => None,
+    };
+    Some(Recent {
+        skipped,
+        messages: kept,
+    })
+}
+
+fn json_size(message: &ChatMessage) -> usize {
+    serde_json::to_vec(message).map_or(usize::MAX / 4, |json| json.len() + 1)
+}
+
+/// Hands `messages` to `send` in runs of at most `max_event_bytes` of JSON (long-polling cannot
+/// deliver a packet larger than the frame limit); stops early when `send` says the receiver is
+/// gone.
+pub async fn send_in_batches<Sent: Future<Output = bool>>(
+    messages: &[ChatMessage],
+    max_event_bytes: usize,
+    mut send: impl FnMut(&[ChatMessage]) -> Sent,
+) {
+    for batch in within_budget(messages, max_event_bytes) {
+        if !send(batch).await {
+            debug!("history replay interrupted");
+            return;
+        }
+    }
+}
+
 /// Messages read from the store at a time.
 const READ_BATCH: usize = 500;
 
-/// Hands the room's messages after `offset` to `send` (one `history` event each time), oldest
-/// first, each batch at most `max_event_bytes` of JSON (long-polling cannot deliver a packet
-/// larger than the frame limit); stops early when `send` says the receiver is gone.
+/// Hands all the room's messages after `offset` to `send` (one `history` event each time),
+/// oldest first, each batch at most `max_event_bytes` of JSON; stops early when `send` says the
+/// receivers are gone. Unbounded, for the server's own catch-up after a Redis outage (what it
+/// sends is what the outage held back); a client's replay is [`recent`].
 /// Receivers have already joined the room, so a message stored meanwhile may arrive both live
 /// and replayed: clients keep messages by id, which makes that harmless.
 pub async fn replay<Sent: Future<Output = bool>>(
@@ -53,7 +122,7 @@ fn within_budget(messages: &[ChatMessage], budget: usize) -> Vec<&[ChatMessage]>
     let mut runs = Vec::new();
     let (mut start, mut used) = (0, 0);
     for (at, message) in messages.iter().enumerate() {
-        let size = serde_json::to_vec(message).map_or(budget, |json| json.len() + 1);
+        let size = json_size(message).min(budget);
         if at > start && used + size > budget {
             runs.push(&messages[start..at]);
             (start, used) = (at, 0);

@@ -4,8 +4,10 @@
 //! client offset ([`ChatMessage::as_seen_by`]).
 
 use app::protocol::{Ack, ChatMessage, Rejection, SentMessage, NEW_MESSAGE};
+use serde::Serialize;
 use socketioxide::{
-    adapter::Adapter, extract::SocketRef, operators::BroadcastOperators, BroadcastError,
+    adapter::Adapter, extract::SocketRef, operators::BroadcastOperators, BroadcastError, SendError,
+    SocketError,
 };
 use tracing::{debug, error, warn};
 
@@ -64,42 +66,65 @@ pub async fn publish<A: Adapter>(
     Ok(stored)
 }
 
-/// Hands a stored message to `room`'s clients on every node; true if it went through Redis.
+/// Hands a stored message to its audience on every node; true if it went through Redis.
+///
+/// This node's receivers get it one by one, so that one whose buffer is full (it stopped
+/// reading) is known: its transport is closed, and it comes back and resumes from what it really
+/// has, instead of missing this message for good. The other nodes' receivers get it through
+/// Redis; each node hands a broadcast to its own clients.
 ///
 /// Without Redis, this node's clients at least hear it now; the others get it replayed when the
-/// link is back (`cluster`). Asked only once the message is committed (inside its room's turn
-/// for a new one): asked before waiting for the turn, a link that came back meanwhile would
-/// keep it local although the replay had already read the store without it.
+/// link is back (`cluster`). A broadcast that fails marks the link lost from now (a hung Redis
+/// says nothing else). Asked only once the message is committed (inside its room's turn for a
+/// new one): asked before waiting for the turn, a link that came back meanwhile would keep it
+/// local although the replay had already read the store without it.
 async fn deliver<A: Adapter>(
     realtime: &Realtime,
     audience: &Audience<A>,
     message: &ChatMessage,
 ) -> bool {
     if let Some(sender) = &audience.sender {
-        // Its buffer may be full or the connection gone; the acknowledgement tells it anyway.
-        sender
-            .emit(NEW_MESSAGE, &(&message.text, &message.meta))
-            .ok();
+        deliver_here(realtime, sender, &(&message.text, &message.meta));
     }
-    let link_up = realtime.link.is_up();
-    let room = audience.others.clone();
-    let room = if link_up { room } else { room.local() };
     let seen = message.as_seen_by(None);
     let packet = (&seen.text, &seen.meta);
-    match room.clone().emit(NEW_MESSAGE, &packet).await {
-        Ok(()) => link_up,
-        // Redis refused it before this node's clients got it.
+    for receiver in audience.others.clone().local().sockets() {
+        deliver_here(realtime, &receiver, &packet);
+    }
+    let Some(node_room) = &realtime.node_room else {
+        return false;
+    };
+    if !realtime.link.is_up() {
+        return false;
+    }
+    let elsewhere = audience.others.clone().except(node_room.clone());
+    match elsewhere.emit(NEW_MESSAGE, &packet).await {
+        Ok(()) => true,
         Err(BroadcastError::Adapter(error)) => {
             warn!(%error, "message not relayed to the other nodes");
-            room.local().emit(NEW_MESSAGE, &packet).await.ok();
+            realtime.link.failed();
             false
         }
-        // A receiver whose buffer is full misses this one; it is in the history, and the
-        // sender is still told its message is stored.
+        // The other nodes' receivers are theirs to count.
         Err(error) => {
-            warn!(%error, "message not delivered to every client");
-            link_up
+            debug!(%error, "message not delivered to every client");
+            true
         }
+    }
+}
+
+/// Sends a message to one of this node's receivers; closes its transport if it cannot take it.
+fn deliver_here<A: Adapter>(
+    realtime: &Realtime,
+    receiver: &SocketRef<A>,
+    packet: &(impl Serialize + ?Sized),
+) {
+    if let Err(SendError::Socket(SocketError::InternalChannelFull)) =
+        receiver.emit(NEW_MESSAGE, packet)
+    {
+        warn!(id = %receiver.id, "a client cannot keep up: closing its connection, it resumes from what it has");
+        realtime.metrics.slow_reader_closed();
+        realtime.transports.close(receiver);
     }
 }
 

@@ -13,7 +13,8 @@ mod typing;
 use std::sync::Arc;
 
 use app::protocol::{
-    Ack, ChatMessage, Rejection, HISTORY, IDENTITY, NEW_MESSAGE, ROOMS, STOP_TYPING, TYPING,
+    Ack, ChatMessage, Rejection, HISTORY, HISTORY_SKIPPED, IDENTITY, NEW_MESSAGE, ROOMS,
+    STOP_TYPING, TYPING,
 };
 use socketioxide::{
     adapter::{Adapter, LocalAdapter},
@@ -26,7 +27,7 @@ use socketioxide::{
 use tokio_util::task::TaskTracker;
 use tracing::{info, warn};
 
-use crate::{identity::Issuer, metrics::Metrics, store::Store};
+use crate::{http::transports::Transports, identity::Issuer, metrics::Metrics, store::Store};
 use cluster::{ClusterError, ClusterIo, Link};
 use flood::{Act, Flood, Sender};
 use in_order::InOrder;
@@ -52,6 +53,10 @@ pub struct Realtime {
     pub metrics: Metrics,
     pub flood: Flood,
     pub issuer: Issuer,
+    pub transports: Transports,
+    /// In a cluster, a room every socket of this node joins: a broadcast that excepts it reaches
+    /// the other nodes' sockets only (this node's get each message one by one, `messages`).
+    pub node_room: Option<String>,
     /// Messages being stored and relayed: a stopping server waits for them (within its grace
     /// period) so that none is cut off between its sender's event and the store.
     pub writes: TaskTracker,
@@ -96,9 +101,11 @@ pub fn single(realtime: Realtime) -> (SocketIoLayer, SocketIo) {
 
 /// One node of a cluster: rooms, broadcasts and presence shared through Redis at `redis_url`.
 pub async fn cluster(
-    realtime: Realtime,
+    mut realtime: Realtime,
     redis_url: &str,
 ) -> Result<(SocketIoLayer<cluster::Adapter>, ClusterIo), ClusterError> {
+    // A control character first: no room or tag is named like it.
+    realtime.node_room = Some(format!("\u{1}node\u{1}{}", crate::identity::new_secret()));
     let (adapter, reconnections) = cluster::connect(redis_url, &realtime.link).await?;
     let (layer, io) = configured(&realtime)
         .with_state(realtime.clone())
@@ -116,10 +123,16 @@ pub async fn cluster(
 /// is 3 KiB less per idle connection (docs/BENCHMARKS.md).
 const WS_READ_BUFFER_BYTES: usize = 1024;
 
+/// How long a new Engine.IO session may go without joining the namespace before the engine
+/// closes it (socketioxide's default is 45 s): a client joins within milliseconds, and a session
+/// that never does holds a place among its address's connections for nothing.
+const CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
 fn configured(realtime: &Realtime) -> SocketIoBuilder<LocalAdapter> {
     let frame = realtime.limits.max_frame_bytes;
     SocketIo::builder()
         .req_path(crate::http::ENGINE_PATH)
+        .connect_timeout(CONNECT_TIMEOUT)
         .max_payload(frame as u64)
         .ws_max_message_size(frame)
         .ws_max_frame_size(frame)
@@ -173,24 +186,31 @@ async fn on_connect<A: Adapter>(socket: SocketRef<A>, State(realtime): State<Rea
     // Before anything names people: the client learns which of them it is.
     socket.emit(IDENTITY, &session.credentials).ok();
     socket.join(identity.room.clone());
+    if let Some(node_room) = &realtime.node_room {
+        socket.join(node_room.clone());
+    }
     realtime.presence.arrive(&socket, &session).await;
     if let Some(offset) = identity.offset {
+        let Some(recent) = history::recent(&realtime.store, &identity.room, offset).await else {
+            return;
+        };
+        if let Some(skipped) = recent.skipped {
+            socket.emit(HISTORY_SKIPPED, &skipped).ok();
+        }
         // Half the frame limit leaves room for the packet's framing and escaping.
         let max_event_bytes = realtime.limits.max_frame_bytes / 2;
         let me = Some(session.person());
-        history::replay(
-            &realtime.store,
-            &identity.room,
-            offset,
-            max_event_bytes,
-            |batch| {
-                let seen: Vec<ChatMessage> = batch.iter().map(|m| m.as_seen_by(me)).collect();
-                std::future::ready(socket.emit(HISTORY, &seen).is_ok())
-            },
-        )
+        history::send_in_batches(&recent.messages, max_event_bytes, |batch| {
+            let seen: Vec<ChatMessage> = batch.iter().map(|m| m.as_seen_by(me)).collect();
+            std::future::ready(socket.emit(HISTORY, &seen).is_ok())
+        })
         .await;
     }
 }
+
+/// How long a session that left its namespace (or was cut off) has to close itself, before the
+/// server closes it.
+const GOODBYE_GRACE: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// Cuts off a connection that went on acting over its limits (a Socket.IO "disconnect": the
 /// official client does not come back by itself), and starts its address's cool-down.
@@ -209,5 +229,18 @@ async fn on_disconnect<A: Adapter>(
     let session = handshake::session_of(&socket);
     info!(id = %socket.id, %reason, "user disconnected");
     realtime.metrics.disconnected();
+    // Left the namespace, or cut off by the server, but with its Engine.IO session still open:
+    // a well-behaved client closes it at once (the official ones do); it is closed anyway a
+    // moment later — not at once: the goodbye, or the client's own close, must get through.
+    if matches!(
+        reason,
+        DisconnectReason::ClientNSDisconnect | DisconnectReason::ServerNSDisconnect
+    ) {
+        let (socket, transports) = (socket.clone(), realtime.transports.clone());
+        tokio::spawn(async move {
+            tokio::time::sleep(GOODBYE_GRACE).await;
+            transports.close(&socket);
+        });
+    }
     realtime.presence.depart(&socket, &session).await;
 }

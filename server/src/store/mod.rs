@@ -20,6 +20,8 @@ pub enum StoreError {
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("database query failed: {0}")]
     Query(#[from] sqlx::Error),
+    #[error("the room's turn did not come within {0:?}")]
+    TurnTimeout(Duration),
 }
 
 /// A message to store, as validated from a client.
@@ -54,8 +56,14 @@ pub struct Store {
 enum Database {
     /// One process owns the file: a room's turn is taken in memory.
     Sqlite(Arc<LocalTurns>),
-    /// Shared by every node: a room's turn is an advisory lock.
-    Postgres,
+    /// Shared by every node: a room's turn is this node's turn for the room (so that a node's
+    /// messages of one room wait in memory, not each on a connection of its own), then an
+    /// advisory lock across nodes, held on a connection of `turns`, a pool of its own: rooms
+    /// waiting for their turns never take the connections reads and readiness need.
+    Postgres {
+        local: Arc<LocalTurns>,
+        turns: AnyPool,
+    },
 }
 
 /// A query reading whole messages; `from_row` decodes its rows.
@@ -76,33 +84,63 @@ const IDENTITY_SECRET: &str = "identity";
 /// of 30 s while the database is down.
 const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(3);
 
+/// A message waits at most this long for its room's turn on this node, and as long again for the
+/// lock across nodes (PostgreSQL's `lock_timeout`), then is refused as `unavailable`: a node
+/// frozen in the middle of its turn (stopped, or cut off from the database with its session
+/// still open) holds that room up, and nothing else.
+const TURN_WAIT: Duration = Duration::from_secs(3);
+
+/// With PostgreSQL, the connections kept for reads (history, replays) and readiness: what the
+/// pool of turns can never take from them.
+pub const READ_CONNECTIONS: u32 = 3;
+
 impl Store {
-    /// Opens (creating it if needed) and migrates the database at `url`.
-    pub async fn open(url: &str) -> Result<Self, StoreError> {
+    /// Opens (creating it if needed) and migrates the database at `url`, with at most
+    /// `connections` connections to it (with PostgreSQL, [`READ_CONNECTIONS`] of them kept for
+    /// reads; at least one for turns).
+    pub async fn open(url: &str, connections: u32) -> Result<Self, StoreError> {
         sqlx::any::install_default_drivers();
-        let database = if url.starts_with("sqlite:") {
-            Database::Sqlite(Arc::default())
+        let options = || AnyPoolOptions::new().acquire_timeout(ACQUIRE_TIMEOUT);
+        if url.starts_with("sqlite:") {
+            let pool = options()
+                .max_connections(connections.max(1))
+                .connect(url)
+                .await
+                .map_err(StoreError::Open)?;
+            // Readers no longer wait for the writer, and a crash loses no committed message.
+            sqlx::query("PRAGMA journal_mode = WAL")
+                .execute(&pool)
+                .await?;
+            sqlx::migrate!("migrations/sqlite").run(&pool).await?;
+            let database = Database::Sqlite(Arc::default());
+            Ok(Self { pool, database })
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
-            Database::Postgres
+            let pool = options()
+                .max_connections(READ_CONNECTIONS)
+                .connect(url)
+                .await
+                .map_err(StoreError::Open)?;
+            sqlx::migrate!("migrations/postgres").run(&pool).await?;
+            let lock_timeout = format!("SET lock_timeout = {}", TURN_WAIT.as_millis());
+            let turns = options()
+                .max_connections(connections.saturating_sub(READ_CONNECTIONS).max(1))
+                .after_connect(move |connection, _| {
+                    let set = lock_timeout.clone();
+                    Box::pin(async move {
+                        sqlx::raw_sql(sqlx::AssertSqlSafe(set))
+                            .execute(connection)
+                            .await?;
+                        Ok(())
+                    })
+                })
+                .connect_lazy(url)
+                .map_err(StoreError::Open)?;
+            let local = Arc::default();
+            let database = Database::Postgres { local, turns };
+            Ok(Self { pool, database })
         } else {
-            return Err(StoreError::UnsupportedUrl(crate::config::redacted(url)));
-        };
-        let pool = AnyPoolOptions::new()
-            .acquire_timeout(ACQUIRE_TIMEOUT)
-            .connect(url)
-            .await
-            .map_err(StoreError::Open)?;
-        match database {
-            Database::Sqlite(_) => {
-                // Readers no longer wait for the writer, and a crash loses no committed message.
-                sqlx::query("PRAGMA journal_mode = WAL")
-                    .execute(&pool)
-                    .await?;
-                sqlx::migrate!("migrations/sqlite").run(&pool).await?;
-            }
-            Database::Postgres => sqlx::migrate!("migrations/postgres").run(&pool).await?,
+            Err(StoreError::UnsupportedUrl(crate::config::redacted(url)))
         }
-        Ok(Self { pool, database })
     }
 
     /// The secret the server signs identities with ([`crate::identity`]): the one stored here,
@@ -149,8 +187,11 @@ impl Store {
                 let _turn = turns.take(message.room).await;
                 insert_and_relay(&mut *self.pool.acquire().await?, message, relay).await
             }
-            Database::Postgres => {
-                let mut turn = SharedTurn::take(&self.pool, message.room).await?;
+            Database::Postgres { local, turns } => {
+                let _here = tokio::time::timeout(TURN_WAIT, local.take(message.room))
+                    .await
+                    .map_err(|_| StoreError::TurnTimeout(TURN_WAIT))?;
+                let mut turn = SharedTurn::take(turns, message.room).await?;
                 let stored = insert_and_relay(turn.connection(), message, relay).await?;
                 turn.release().await;
                 Ok(stored)
@@ -205,6 +246,24 @@ impl Store {
         .fetch_all(&self.pool)
         .await?;
         rows.iter().map(from_row).collect()
+    }
+
+    /// The room's newest `limit` messages after `offset`, oldest first.
+    pub async fn newest_after(
+        &self,
+        room: &str,
+        offset: i64,
+        limit: usize,
+    ) -> Result<Vec<ChatMessage>, StoreError> {
+        let rows = sqlx::query(select_messages!(
+            "WHERE room = $1 AND id > $2 ORDER BY id DESC LIMIT $3"
+        ))
+        .bind(room)
+        .bind(offset)
+        .bind(limit as i64)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().rev().map(from_row).collect()
     }
 
     /// The room's last `limit` messages before `before` (or the very last ones), oldest first.
@@ -334,7 +393,7 @@ mod tests {
     async fn scratch() -> (Store, tempfile::TempDir) {
         let dir = tempfile::tempdir().unwrap();
         let url = format!("sqlite://{}?mode=rwc", dir.path().join("chat.db").display());
-        (Store::open(&url).await.unwrap(), dir)
+        (Store::open(&url, 10).await.unwrap(), dir)
     }
 
     fn message<'a>(room: &'a str, text: &'a str, client_offset: Option<&'a str>) -> NewMessage<'a> {

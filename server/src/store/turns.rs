@@ -1,39 +1,60 @@
 //! A room's turn to store and relay: while one message of a room is being stored and relayed,
 //! the next one of that room waits, so a room's offsets go out in increasing order.
 
-use std::hash::{BuildHasher, RandomState};
+use std::{collections::HashMap, sync::Arc};
 
 use sqlx::{pool::PoolConnection, Any, AnyConnection, AnyPool};
-use tokio::sync::{Mutex, MutexGuard};
+use tokio::sync::{Mutex, OwnedMutexGuard};
 use tracing::warn;
 
 use super::StoreError;
 
-/// Turns within one process (SQLite: one node owns the file). Rooms share a fixed set of locks
-/// by hash: two rooms may wait for each other now and then, but nothing grows with the number of
-/// rooms and nothing needs cleaning up.
-#[derive(Debug)]
+/// Turns within one process: one lock per room that has a message being stored (or waiting to
+/// be), dropped with its last user, so rooms never wait for each other and nothing grows with
+/// rooms that went quiet.
+#[derive(Debug, Default)]
 pub struct LocalTurns {
-    stripes: [Mutex<()>; STRIPES],
-    hasher: RandomState,
+    rooms: std::sync::Mutex<HashMap<String, Arc<Mutex<()>>>>,
 }
 
-const STRIPES: usize = 64;
-
-impl Default for LocalTurns {
-    fn default() -> Self {
-        Self {
-            stripes: std::array::from_fn(|_| Mutex::new(())),
-            hasher: RandomState::new(),
-        }
-    }
+/// A room's turn in this process; the next message of the room waits until it is dropped.
+pub struct LocalTurn<'a> {
+    turns: &'a LocalTurns,
+    room: String,
+    lock: Arc<Mutex<()>>,
+    guard: Option<OwnedMutexGuard<()>>,
 }
 
 impl LocalTurns {
     /// Waits for `room`'s turn; it lasts as long as the guard.
-    pub async fn take(&self, room: &str) -> MutexGuard<'_, ()> {
-        let stripe = self.hasher.hash_one(room) as usize % STRIPES;
-        self.stripes[stripe].lock().await
+    pub async fn take(&self, room: &str) -> LocalTurn<'_> {
+        let lock = self
+            .rooms
+            .lock()
+            .unwrap()
+            .entry(room.to_owned())
+            .or_default()
+            .clone();
+        let guard = lock.clone().lock_owned().await;
+        LocalTurn {
+            turns: self,
+            room: room.to_owned(),
+            lock,
+            guard: Some(guard),
+        }
+    }
+}
+
+impl Drop for LocalTurn<'_> {
+    fn drop(&mut self) {
+        self.guard.take();
+        let mut rooms = self.turns.rooms.lock().unwrap();
+        // Nobody else holds or waits for it (the map holds one, this turn the other): forgotten.
+        // Whoever wants it next clones it out of the map under this same lock, so the count
+        // cannot change meanwhile.
+        if Arc::strong_count(&self.lock) == 2 {
+            rooms.remove(&self.room);
+        }
     }
 }
 
@@ -88,5 +109,27 @@ impl Drop for SharedTurn {
         if let Some(mut connection) = self.connection.take() {
             connection.close_on_drop();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_room_waits_for_itself_only_and_is_forgotten_when_quiet() {
+        let turns = LocalTurns::default();
+        let first = turns.take("a").await;
+        // Another room goes on.
+        drop(turns.take("b").await);
+        // The same room waits.
+        assert!(
+            tokio::time::timeout(std::time::Duration::from_millis(50), turns.take("a"))
+                .await
+                .is_err()
+        );
+        drop(first);
+        drop(turns.take("a").await);
+        assert!(turns.rooms.lock().unwrap().is_empty());
     }
 }

@@ -67,7 +67,9 @@ impl Address for Node {
 }
 
 impl Node {
-    fn start(database_url: &str, redis_url: &str) -> Self {
+    /// A node of the cluster whose database is at `database_url`, reaching Redis at
+    /// `redis_url` (the cluster's, or a way to it of the test's own).
+    pub fn start(database_url: &str, redis_url: &str) -> Self {
         let mut process = Command::new(env!("CARGO_BIN_EXE_server"))
             .args(["--addr", "127.0.0.1:0"])
             .env("DATABASE_URL", database_url)

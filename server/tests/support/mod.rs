@@ -3,6 +3,8 @@
 #![allow(dead_code)] // each test binary uses its own subset of the helpers
 
 pub mod cluster;
+pub mod proxy;
+pub mod raw;
 
 use std::{
     net::SocketAddr,
@@ -199,7 +201,8 @@ impl ChatClient {
             .expect("server admits the client")
     }
 
-    /// Connects and waits to be admitted; the error is the server's `connect_error` text.
+    /// Connects and waits to be admitted; the error is the server's `connect_error` text (or,
+    /// refused before a session was opened, the HTTP error).
     pub async fn try_connect(
         server: &impl Address,
         transport: Transport,
@@ -263,11 +266,17 @@ impl ChatClient {
             })
             .connect()
             .await
-            .expect("client reaches the server");
-        tokio::time::timeout(PATIENCE, is_admitted)
+            // Refused before the engine (too many sessions held open): said in the status line.
+            .map_err(|error| format!("no session: {error}"))?;
+        let admitted = tokio::time::timeout(PATIENCE, is_admitted)
             .await
             .expect("server answers the handshake in time")
-            .unwrap()?;
+            .unwrap();
+        if let Err(refused) = admitted {
+            // As the official client does: a refused client closes its session.
+            socket.disconnect().await.ok();
+            return Err(refused);
+        }
         let mut client = Self {
             socket,
             credentials: Credentials {

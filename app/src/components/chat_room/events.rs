@@ -10,9 +10,9 @@ use super::ChatState;
 use crate::connection::ConnectionState;
 use crate::me;
 use crate::protocol::{
-    ChatMessage, Credentials, Handshake, Member, MessageMeta, Presence, RoomSummary, UserEvent,
-    HISTORY, IDENTITY, NEW_MESSAGE, PRESENCE, PRESENCE_NAMES, ROOMS, STOP_TYPING, TYPING,
-    USER_JOINED, USER_LEFT,
+    ChatMessage, Credentials, Handshake, Member, MessageMeta, Presence, RoomSummary, Skipped,
+    UserEvent, HISTORY, HISTORY_SKIPPED, IDENTITY, NEW_MESSAGE, PRESENCE, PRESENCE_NAMES, ROOMS,
+    STOP_TYPING, TYPING, USER_JOINED, USER_LEFT,
 };
 use crate::socket::Socket;
 use crate::timeline::Timeline;
@@ -138,6 +138,11 @@ pub(super) fn connect(
     );
     socket.on(HISTORY, move |batch: Vec<ChatMessage>| {
         timeline.update(|timeline| batch.into_iter().for_each(|m| timeline.receive(m)));
+    });
+    // Away for long: the replay brings the newest, and scrolling back the rest.
+    socket.on(HISTORY_SKIPPED, move |skipped: Skipped| {
+        timeline.update(|timeline| timeline.skip_to(skipped.before));
+        state.older.set_value((false, false));
     });
     socket.on(PRESENCE, move |presence: Presence| {
         state

@@ -55,6 +55,8 @@ struct ChatState {
     unnamed: RwSignal<usize>,
     typing: RwSignal<Vec<Member>>,
     rooms: RwSignal<Vec<RoomSummary>>,
+    /// Older pages: whether one is being read, and whether the room's beginning was reached.
+    older: StoredValue<(bool, bool)>,
 }
 
 /// The chat of one room: owns the page's state and its socket, and lays out the parts.
@@ -70,6 +72,7 @@ pub fn ChatRoom(room: String) -> impl IntoView {
         unnamed: RwSignal::new(0),
         typing: RwSignal::new(Vec::new()),
         rooms: RwSignal::new(Vec::new()),
+        older: StoredValue::new((false, false)),
     };
     let socket = LiveSocket::new();
     let sent = StoredValue::new(0u32);
@@ -81,8 +84,7 @@ pub fn ChatRoom(room: String) -> impl IntoView {
         },
         |room| load_history(room, None),
     );
-    // Older pages: whether one is being read, and whether the beginning was reached.
-    let older = StoredValue::new((false, false));
+    let older = state.older;
 
     // Effects run in the browser only: the server renders the page as "connecting".
     let room_for_socket = room.clone();
