@@ -5,6 +5,7 @@
 
 use app::protocol::{Ack, ChatMessage, Rejection, SentMessage, NEW_MESSAGE};
 use serde::Serialize;
+use serde_json::value::RawValue;
 use socketioxide::{
     adapter::Adapter, extract::SocketRef, operators::BroadcastOperators, BroadcastError, SendError,
     SocketError,
@@ -83,13 +84,17 @@ async fn deliver<A: Adapter>(
     audience: &Audience<A>,
     message: &ChatMessage,
 ) -> bool {
+    let Ok(packet) = Packet::of(&message.as_seen_by(None)) else {
+        return false;
+    };
     if let Some(sender) = &audience.sender {
-        deliver_here(realtime, sender, &(&message.text, &message.meta));
+        if let Ok(own) = Packet::of(message) {
+            deliver_here(realtime, sender, &own.arguments());
+        }
     }
-    let seen = message.as_seen_by(None);
-    let packet = (&seen.text, &seen.meta);
+    let arguments = packet.arguments();
     for receiver in audience.others.clone().local().sockets() {
-        deliver_here(realtime, &receiver, &packet);
+        deliver_here(realtime, &receiver, &arguments);
     }
     let Some(node_room) = &realtime.node_room else {
         return false;
@@ -98,7 +103,7 @@ async fn deliver<A: Adapter>(
         return false;
     }
     let elsewhere = audience.others.clone().except(node_room.clone());
-    match elsewhere.emit(NEW_MESSAGE, &packet).await {
+    match elsewhere.emit(NEW_MESSAGE, &arguments).await {
         Ok(()) => true,
         Err(BroadcastError::Adapter(error)) => {
             warn!(%error, "message not relayed to the other nodes");
@@ -110,6 +115,27 @@ async fn deliver<A: Adapter>(
             debug!(%error, "message not delivered to every client");
             true
         }
+    }
+}
+
+/// A relayed message's two arguments as JSON, written once and copied to each receiver (the
+/// socket-by-socket delivery would otherwise serialise the message again for every one).
+struct Packet {
+    text: Box<RawValue>,
+    meta: Box<RawValue>,
+}
+
+impl Packet {
+    fn of(message: &ChatMessage) -> serde_json::Result<Self> {
+        Ok(Self {
+            text: serde_json::value::to_raw_value(&message.text)?,
+            meta: serde_json::value::to_raw_value(&message.meta)?,
+        })
+    }
+
+    /// What to emit: a tuple, so each is an argument of its own.
+    fn arguments(&self) -> (&RawValue, &RawValue) {
+        (&self.text, &self.meta)
     }
 }
 
