@@ -115,7 +115,8 @@ test('people coming and going never hold up a message: the room list is asked ou
   await expect(page.locator('#listado-msjs .message__text')).toHaveText(['no me hagáis esperar']);
   await expect(page.locator('#listado-msjs .message--pending')).toHaveCount(0);
   await expect(page.locator('#listado-msjs .message--failed')).toHaveCount(0);
-  // A burst of arrivals and departures is one question, not twenty.
+  // A burst of arrivals and departures is one question (asked again twice at most when it goes
+  // unanswered, as here), not twenty; the question on connecting may still be asking too.
   await expect.poll(() => roomQuestions - before, { timeout: 5_000 }).toBeGreaterThanOrEqual(1);
-  expect(roomQuestions - before).toBeLessThanOrEqual(4);
+  expect(roomQuestions - before).toBeLessThanOrEqual(6);
 });

@@ -24,6 +24,10 @@ extern "C" {
     #[wasm_bindgen(method, getter)]
     pub fn volatile(this: &Socket) -> Socket;
 
+    /// A view of the socket whose next acknowledged emit fails after `ms` without an answer.
+    #[wasm_bindgen(method)]
+    pub fn timeout(this: &Socket, ms: f64) -> Socket;
+
     #[wasm_bindgen(method)]
     pub fn emit(this: &Socket, event: &str);
 

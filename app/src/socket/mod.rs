@@ -146,16 +146,19 @@ impl Socket {
         self.emit_acknowledged(&self.raw, event, args).await
     }
 
-    /// Like `request`, but outside the client's queue: sent now or not at all (offline), never
-    /// retried, so a question whose answer is stale once late never waits behind — nor holds
-    /// up — the messages in the queue.
+    /// Like `request`, but outside the client's queue: sent now or not at all (the client drops
+    /// it while offline, or while its transport is busy — mid-upgrade, say), never retried by the
+    /// client, and given up after `wait`; so a question whose answer is stale once late never
+    /// waits behind — nor holds up — the messages in the queue. The caller asks again if it
+    /// still cares ([`SocketError::NoAck`]).
     pub async fn ask<A: Serialize, R: DeserializeOwned>(
         &self,
         event: &str,
         args: &A,
+        wait: Duration,
     ) -> Result<R, SocketError> {
-        self.emit_acknowledged(&self.raw.volatile(), event, args)
-            .await
+        let through = self.raw.volatile().timeout(wait.as_millis() as f64);
+        self.emit_acknowledged(&through, event, args).await
     }
 
     async fn emit_acknowledged<A: Serialize, R: DeserializeOwned>(
@@ -191,4 +194,19 @@ impl Socket {
         self.raw.disconnect();
         self.raw.connect();
     }
+}
+
+/// Resolves after `duration` (the browser's timer).
+pub async fn pause(duration: Duration) {
+    let waited = js_sys::Promise::new(&mut |resolve, _| {
+        if let Some(window) = web_sys::window() {
+            window
+                .set_timeout_with_callback_and_timeout_and_arguments_0(
+                    &resolve,
+                    duration.as_millis() as i32,
+                )
+                .ok();
+        }
+    });
+    JsFuture::from(waited).await.ok();
 }

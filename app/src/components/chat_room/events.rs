@@ -14,7 +14,7 @@ use crate::protocol::{
     UserEvent, HISTORY, HISTORY_SKIPPED, IDENTITY, NEW_MESSAGE, PRESENCE, PRESENCE_NAMES, ROOMS,
     STOP_TYPING, TYPING, USER_JOINED, USER_LEFT,
 };
-use crate::socket::Socket;
+use crate::socket::{pause, Socket, SocketError};
 use crate::timeline::Timeline;
 
 /// Someone's "typing" fades if no new one comes within this time (their "stop" may be lost).
@@ -24,6 +24,13 @@ const ROOMS_EVERY: Duration = Duration::from_secs(15);
 /// After someone arrives or leaves, how long the page waits before it asks for the room list
 /// again: however many come and go meanwhile, it asks once.
 const ROOMS_AFTER_CHANGE: Duration = Duration::from_secs(2);
+/// How long the page waits for the room list, and how often it asks before giving up until the
+/// next time: the question goes outside the message queue, so the client drops it when its
+/// transport is busy (just after connecting, it is upgrading to a websocket).
+const ROOMS_WAIT: Duration = Duration::from_secs(1);
+const ROOMS_ATTEMPTS: usize = 3;
+/// Before asking again: the moment an upgrade takes.
+const ROOMS_AGAIN_AFTER: Duration = Duration::from_millis(200);
 /// How long the page waits before connecting again when the server turned it away: the
 /// server's default cool-down after a flood.
 const COME_BACK_AFTER: Duration = Duration::from_secs(10);
@@ -55,7 +62,17 @@ pub(super) fn connect(
         let (socket, room_name) = (rooms_socket.clone(), this_room.clone());
         spawn_local(async move {
             // Asked outside the message queue: a slow answer must never hold up a message.
-            if let Ok(rooms) = socket.ask::<_, Vec<RoomSummary>>(ROOMS, &()).await {
+            let mut answer = socket
+                .ask::<_, Vec<RoomSummary>>(ROOMS, &(), ROOMS_WAIT)
+                .await;
+            for _ in 1..ROOMS_ATTEMPTS {
+                if !matches!(answer, Err(SocketError::NoAck)) {
+                    break;
+                }
+                pause(ROOMS_AGAIN_AFTER).await;
+                answer = socket.ask(ROOMS, &(), ROOMS_WAIT).await;
+            }
+            if let Ok(rooms) = answer {
                 // A crowded room announces nobody: its count is kept current from here.
                 let named = state.people.with(Vec::len);
                 if let Some(here) = rooms.iter().find(|summary| summary.name == room_name) {
