@@ -4,7 +4,6 @@
 pub mod components;
 pub mod connection;
 pub mod me;
-pub mod protocol;
 pub mod server_fns;
 pub mod socket;
 pub mod timeline;

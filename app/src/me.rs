@@ -1,7 +1,7 @@
 //! Who is using this browser: a nickname, and the token of the identity the server issued
 //! ([`Credentials`]), kept in localStorage so that every tab of one person shares them.
 
-use crate::protocol::{check_name, Credentials, DEFAULT_NAME};
+use protocol::{check_name, Credentials, DEFAULT_NAME};
 
 const NAME_KEY: &str = "chat.nombre";
 const TOKEN_KEY: &str = "chat.identidad";

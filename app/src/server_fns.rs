@@ -5,7 +5,7 @@
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::protocol::ChatMessage;
+use protocol::ChatMessage;
 
 /// A page of a room's history, oldest first, and the offset to resume live delivery from.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -36,7 +36,7 @@ pub mod backend {
     use std::{future::Future, pin::Pin, sync::Arc};
 
     use super::HistoryPage;
-    use crate::protocol::{HandshakeError, Rejection};
+    use protocol::{HandshakeError, Rejection};
 
     pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 

@@ -5,8 +5,8 @@ use std::collections::{BTreeSet, HashMap};
 
 use leptos::prelude::{ArcRwSignal, Set};
 
-use crate::protocol::ChatMessage;
 use crate::server_fns::HistoryPage;
+use protocol::ChatMessage;
 
 /// Where one of my messages stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -234,8 +234,8 @@ impl Timeline {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::protocol::MessageMeta;
     use leptos::prelude::Get;
+    use protocol::MessageMeta;
 
     fn stored(id: i64, user: &str, text: &str, client_offset: Option<&str>) -> ChatMessage {
         ChatMessage {

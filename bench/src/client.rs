@@ -10,6 +10,7 @@ use std::{
 };
 
 use futures_util::{SinkExt, StreamExt};
+use protocol::NEW_MESSAGE;
 use tokio::{
     net::{TcpSocket, TcpStream},
     sync::mpsc,
@@ -23,9 +24,6 @@ use tokio_tungstenite::{
 
 /// Plain TCP: the generator only ever talks to servers on loopback.
 pub type Stream = WebSocketStream<TcpStream>;
-
-/// The event a chat message travels as, both ways (the seed's name).
-pub const NEW_MESSAGE: &str = "nuevo mensaje";
 
 /// What separates packets in a polling body.
 const SEPARATOR: char = '\x1e';
@@ -314,8 +312,11 @@ pub fn classify(packet: &str) -> Incoming<'_> {
     if packet == "2" {
         return Incoming::Ping;
     }
-    const PREFIX: &str = concat!("42[\"", "nuevo mensaje", "\",\"");
-    match packet.strip_prefix(PREFIX) {
+    let text = packet
+        .strip_prefix("42[\"")
+        .and_then(|rest| rest.strip_prefix(NEW_MESSAGE))
+        .and_then(|rest| rest.strip_prefix("\",\""));
+    match text {
         Some(rest) => match rest.find('"') {
             Some(end) => Incoming::Message(&rest[..end]),
             None => Incoming::Other,
@@ -342,12 +343,13 @@ mod tests {
     #[test]
     fn packets_are_told_apart() {
         assert!(matches!(classify("2"), Incoming::Ping));
-        let event = r#"42["nuevo mensaje","0003:00000012:hola",{"id":7}]"#;
+        let event = format!(r#"42["{NEW_MESSAGE}","0003:00000012:hola",{{"id":7}}]"#);
         assert!(matches!(
-            classify(event),
+            classify(&event),
             Incoming::Message("0003:00000012:hola")
         ));
-        assert!(matches!(classify(r#"42["presence",{}]"#), Incoming::Other));
+        let presence = format!(r#"42["{}",{{}}]"#, protocol::PRESENCE);
+        assert!(matches!(classify(&presence), Incoming::Other));
         assert!(matches!(classify("3"), Incoming::Other));
     }
 }

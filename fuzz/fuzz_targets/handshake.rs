@@ -4,7 +4,7 @@
 
 #![no_main]
 
-use app::protocol::{check_name, check_room, Handshake, MAX_TOKEN_CHARS};
+use protocol::{check_name, check_room, Handshake, MAX_TOKEN_CHARS};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

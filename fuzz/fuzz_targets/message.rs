@@ -4,7 +4,7 @@
 
 #![no_main]
 
-use app::protocol::{
+use protocol::{
     check_client_offset, check_message, SentMessage, DEFAULT_MAX_MESSAGE_CHARS as MAX,
 };
 use libfuzzer_sys::fuzz_target;

@@ -2,9 +2,9 @@
 
 use std::{net::SocketAddr, path::PathBuf, time::Duration};
 
-use app::protocol::{DEFAULT_MAX_FRAME_BYTES, DEFAULT_MAX_MESSAGE_CHARS};
 use clap::Parser;
 use leptos::config::{errors::LeptosConfigError, get_configuration, LeptosOptions};
+use protocol::{DEFAULT_MAX_FRAME_BYTES, DEFAULT_MAX_MESSAGE_CHARS};
 
 use crate::realtime::{
     flood::{FloodLimits, Rate},

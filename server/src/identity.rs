@@ -14,9 +14,9 @@
 
 use std::sync::Arc;
 
-use app::protocol::Credentials;
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
 use hmac::{Hmac, KeyInit, Mac};
+use protocol::Credentials;
 use sha2::Sha256;
 
 const NONCE_BYTES: usize = 16;

@@ -8,12 +8,12 @@ use std::{
     time::Duration,
 };
 
-use app::protocol::Rejection;
 use prometheus_client::{
     encoding::{text::encode, EncodeLabelSet},
     metrics::{counter::Counter, family::Family, gauge::Gauge, histogram::Histogram},
     registry::Registry,
 };
+use protocol::Rejection;
 
 #[derive(Clone)]
 pub struct Metrics(Arc<Inner>);

@@ -1,7 +1,7 @@
 //! The chat page of each room, rendered by Leptos on the server, plus the built site's static
 //! files.
 
-use app::{protocol::room_from_path, server_fns::backend::Handle, shell, CurrentRoom};
+use app::{server_fns::backend::Handle, shell, CurrentRoom};
 use axum::{
     extract::{Request, State},
     http::{header, StatusCode},
@@ -10,6 +10,7 @@ use axum::{
     Router,
 };
 use leptos::{config::LeptosOptions, nonce::Nonce, prelude::provide_context};
+use protocol::room_from_path;
 use tower_http::services::ServeDir;
 
 use crate::http::headers::content_security_policy;

@@ -3,14 +3,9 @@
 
 use std::sync::Arc;
 
-use app::protocol::{HandshakeError, Rejection};
-use app::server_fns::PostMessage;
-use app::{
-    protocol::{check_message, check_room, DEFAULT_NAME, HISTORY_PAGE},
-    server_fns::{
-        backend::{Backend, BackendError, BoxFuture, Handle},
-        HistoryPage,
-    },
+use app::server_fns::{
+    backend::{Backend, BackendError, BoxFuture, Handle},
+    HistoryPage, PostMessage,
 };
 use axum::{
     extract::{Request, State},
@@ -21,6 +16,7 @@ use axum::{
     Router,
 };
 use leptos::{prelude::provide_context, server_fn::ServerFn};
+use protocol::{check_message, check_room, HandshakeError, Rejection, DEFAULT_NAME, HISTORY_PAGE};
 use socketioxide::{adapter::Adapter, SocketIo};
 use tower_http::limit::RequestBodyLimitLayer;
 use tracing::{debug, error};
@@ -77,7 +73,7 @@ impl<A: Adapter> Backend for ChatBackend<A> {
             let room = check_room(&room)?;
             let text = check_message(&text, self.realtime.limits.max_message_chars)?;
             let Some(everyone) = self.io.of("/") else {
-                return Err(app::protocol::Rejection::Unavailable.into());
+                return Err(protocol::Rejection::Unavailable.into());
             };
             // Nobody is anybody without JavaScript: each post is a person of its own.
             let person = self.realtime.issuer.issue().person;
@@ -103,7 +99,7 @@ impl<A: Adapter> Backend for ChatBackend<A> {
 
 fn unavailable(failure: crate::store::StoreError) -> BackendError {
     error!(error = %failure, "store unavailable");
-    app::protocol::Rejection::Unavailable.into()
+    protocol::Rejection::Unavailable.into()
 }
 
 /// `/api/*`: where the browser (or a plain form) calls server functions. Each call takes from

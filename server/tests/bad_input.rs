@@ -2,9 +2,7 @@
 
 mod support;
 
-use app::protocol::{
-    Ack, Rejection, DEFAULT_MAX_FRAME_BYTES, DEFAULT_MAX_MESSAGE_CHARS, NEW_MESSAGE,
-};
+use protocol::{Ack, Rejection, DEFAULT_MAX_FRAME_BYTES, DEFAULT_MAX_MESSAGE_CHARS, NEW_MESSAGE};
 use rust_socketio::Payload;
 use serde_json::json;
 use server::Config;

@@ -6,11 +6,11 @@ mod support;
 
 use std::collections::HashSet;
 
-use app::protocol::{
+use futures_util::future::join_all;
+use protocol::{
     ChatMessage, Handshake, Presence, RoomSummary, UserEvent, HISTORY, PRESENCE, ROOMS, TYPING,
     USER_JOINED, USER_LEFT,
 };
-use futures_util::future::join_all;
 use rust_socketio::Payload;
 use serde_json::json;
 use support::{
@@ -287,7 +287,7 @@ async fn a_node_whose_redis_goes_silent_catches_the_others_up_once_it_answers_ag
             let received = beto.next_any().await;
             let messages: Vec<ChatMessage> = match received.event.as_str() {
                 HISTORY => serde_json::from_value(received.args[0].clone()).unwrap(),
-                app::protocol::NEW_MESSAGE => vec![ChatMessage {
+                protocol::NEW_MESSAGE => vec![ChatMessage {
                     text: received.args[0].as_str().unwrap().to_owned(),
                     meta: serde_json::from_value(received.args[1].clone()).unwrap(),
                 }],
@@ -338,7 +338,7 @@ async fn a_room_whose_turn_never_comes_holds_up_nobody_else() {
         client
             .socket
             .emit(
-                app::protocol::NEW_MESSAGE,
+                protocol::NEW_MESSAGE,
                 Payload::Text(vec![json!("atascado"), json!({"clientOffset": "k-1"})]),
             )
             .await

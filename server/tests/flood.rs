@@ -6,7 +6,7 @@
 
 mod support;
 
-use app::protocol::{
+use protocol::{
     Ack, Handshake, HandshakeError, Rejection, NEW_MESSAGE, ROOMS, TYPING, USER_JOINED,
 };
 use rust_socketio::Payload;

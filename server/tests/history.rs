@@ -2,12 +2,10 @@
 
 mod support;
 
-use app::{
-    protocol::{
-        Ack, ChatMessage, Handshake, Skipped, HISTORY, HISTORY_PAGE, HISTORY_SKIPPED, NEW_MESSAGE,
-        REPLAY_MAX_BYTES, REPLAY_MAX_MESSAGES,
-    },
-    server_fns::HistoryPage,
+use app::server_fns::HistoryPage;
+use protocol::{
+    Ack, ChatMessage, Handshake, Skipped, HISTORY, HISTORY_PAGE, HISTORY_SKIPPED, NEW_MESSAGE,
+    REPLAY_MAX_BYTES, REPLAY_MAX_MESSAGES,
 };
 use rust_socketio::Payload;
 use serde_json::json;

@@ -4,7 +4,7 @@
 
 mod support;
 
-use app::protocol::{Ack, ChatMessage, Handshake, HISTORY, NEW_MESSAGE};
+use protocol::{Ack, ChatMessage, Handshake, HISTORY, NEW_MESSAGE};
 use rust_socketio::Payload;
 use serde_json::{json, Value};
 use support::{ChatClient, TestServer, Transport};

@@ -12,7 +12,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-use app::protocol::NEW_MESSAGE;
+use protocol::NEW_MESSAGE;
 use rust_socketio::Payload;
 use serde_json::{json, Value};
 use sqlx::{Connection, SqliteConnection};

@@ -2,7 +2,7 @@
 
 mod support;
 
-use app::protocol::{Ack, Rejection};
+use protocol::{Ack, Rejection};
 use reqwest::StatusCode;
 use serde_json::json;
 use support::{get, readiness, ChatClient, TestServer, Transport};

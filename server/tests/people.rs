@@ -2,7 +2,7 @@
 
 mod support;
 
-use app::protocol::{
+use protocol::{
     Handshake, HandshakeError, Presence, RoomSummary, UserEvent, PRESENCE, PRESENCE_NAMES, ROOMS,
     STOP_TYPING, TYPING, USER_JOINED, USER_LEFT,
 };
@@ -208,10 +208,10 @@ async fn rooms_are_isolated_and_listed() {
 
     assert!(beto.send("solo en rust").await.is_accepted());
     assert_eq!(beto.next_message().await.meta.room, "rust");
-    ana.assert_no(app::protocol::NEW_MESSAGE).await;
+    ana.assert_no(protocol::NEW_MESSAGE).await;
     assert!(ana.send("solo en general").await.is_accepted());
     assert_eq!(ana.next_text().await, "solo en general");
-    beto.assert_no(app::protocol::NEW_MESSAGE).await;
+    beto.assert_no(protocol::NEW_MESSAGE).await;
 
     let reply = caro.request(ROOMS, Payload::Text(vec![])).await;
     let rooms: Vec<RoomSummary> = serde_json::from_value(reply).unwrap();

@@ -42,7 +42,7 @@ async fn each_senders_order_is_kept() {
             for n in 0..PER_SENDER {
                 socket
                     .emit(
-                        app::protocol::NEW_MESSAGE,
+                        protocol::NEW_MESSAGE,
                         serde_json::json!(format!("{name} {n}")),
                     )
                     .await

@@ -4,7 +4,7 @@
 
 mod support;
 
-use app::protocol::{Ack, Rejection, NEW_MESSAGE};
+use protocol::{Ack, Rejection, NEW_MESSAGE};
 use rust_socketio::Payload;
 use serde_json::json;
 use serde_json::Value;

@@ -2,8 +2,8 @@ use std::time::Duration;
 
 use leptos::{ev::SubmitEvent, html::Input, prelude::*};
 
-use crate::protocol::{is_blank, STOP_TYPING, TYPING};
 use crate::server_fns::PostMessage;
+use protocol::{is_blank, STOP_TYPING, TYPING};
 
 /// After this long without a keystroke the others stop seeing "…está escribiendo".
 const TYPING_IDLE: Duration = Duration::from_secs(3);

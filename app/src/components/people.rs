@@ -1,7 +1,7 @@
 use leptos::prelude::*;
 
 use super::message_list::{person_hue, person_tag};
-use crate::protocol::Member;
+use protocol::Member;
 
 /// Who is in the room, each person once: by name, and in a crowded room how many more.
 #[component]

@@ -1,6 +1,6 @@
 use leptos::{ev::SubmitEvent, html::Input, prelude::*};
 
-use crate::protocol::{check_room, room_path, RoomSummary};
+use protocol::{check_room, room_path, RoomSummary};
 
 /// The rooms with someone in them, and a way to open any other.
 #[component]

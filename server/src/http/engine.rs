@@ -39,7 +39,7 @@ pub async fn gate(State(gate): State<Gate>, request: Request, next: Next) -> Res
         None if query.transport.is_some() => {
             let address = gate.flood.address_of(&parts);
             let Some(arrival) = gate.flood.arrive(address) else {
-                let why = app::protocol::HandshakeError::TooManyConnections.to_string();
+                let why = protocol::HandshakeError::TooManyConnections.to_string();
                 return (StatusCode::TOO_MANY_REQUESTS, why).into_response();
             };
             parts.extensions.insert(arrival);

@@ -12,7 +12,6 @@ use std::{
     time::Duration,
 };
 
-use app::protocol::HISTORY;
 use fred::{
     clients::SubscriberClient,
     error::ErrorKind,
@@ -20,6 +19,7 @@ use fred::{
     prelude::{Builder, Config, EventInterface, ReconnectPolicy},
     types::{config::UnresponsiveConfig, RespVersion},
 };
+use protocol::HISTORY;
 use socketioxide::{adapter::Emitter, SocketIo};
 use socketioxide_redis::{
     drivers::fred::FredDriver, FredAdapter, RedisAdapterConfig, RedisAdapterCtr,

@@ -22,8 +22,8 @@ use std::{
     time::{Duration, Instant},
 };
 
-use app::protocol::{HandshakeError, Rejection};
 use axum::{extract::ConnectInfo, http::request::Parts};
+use protocol::{HandshakeError, Rejection};
 
 use crate::http::transports::Peer;
 

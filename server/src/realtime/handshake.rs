@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use app::protocol::{Credentials, Handshake, HandshakeError, Identity};
+use protocol::{Credentials, Handshake, HandshakeError, Identity};
 use socketioxide::{
     adapter::Adapter,
     extract::{SocketRef, State, TryData},

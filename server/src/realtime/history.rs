@@ -4,7 +4,7 @@
 
 use std::future::Future;
 
-use app::protocol::{ChatMessage, Skipped, REPLAY_MAX_BYTES, REPLAY_MAX_MESSAGES};
+use protocol::{ChatMessage, Skipped, REPLAY_MAX_BYTES, REPLAY_MAX_MESSAGES};
 use tracing::{debug, warn};
 
 use crate::store::Store;
@@ -138,7 +138,7 @@ fn within_budget(messages: &[ChatMessage], budget: usize) -> Vec<&[ChatMessage]>
 #[cfg(test)]
 mod tests {
     use super::*;
-    use app::protocol::MessageMeta;
+    use protocol::MessageMeta;
 
     fn message(text: &str) -> ChatMessage {
         ChatMessage {

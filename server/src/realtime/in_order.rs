@@ -13,7 +13,7 @@ use std::{
     time::Instant,
 };
 
-use app::protocol::Rejection;
+use protocol::Rejection;
 use serde::de::DeserializeOwned;
 use socketioxide::{
     adapter::Adapter,

@@ -3,7 +3,7 @@
 //! relayed again (clients keep messages by id). Only the sending connection sees the message's
 //! client offset ([`ChatMessage::as_seen_by`]).
 
-use app::protocol::{Ack, ChatMessage, Rejection, SentMessage, NEW_MESSAGE};
+use protocol::{Ack, ChatMessage, Rejection, SentMessage, NEW_MESSAGE};
 use serde::Serialize;
 use serde_json::value::RawValue;
 use socketioxide::{

@@ -12,7 +12,7 @@ mod typing;
 
 use std::sync::Arc;
 
-use app::protocol::{
+use protocol::{
     Ack, ChatMessage, Rejection, HISTORY, HISTORY_SKIPPED, IDENTITY, NEW_MESSAGE, ROOMS,
     STOP_TYPING, TYPING,
 };

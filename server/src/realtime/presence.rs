@@ -18,7 +18,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-use app::protocol::{
+use protocol::{
     Member, Presence as PresenceList, RoomSummary, UserEvent, PRESENCE, PRESENCE_NAMES,
     USER_JOINED, USER_LEFT,
 };

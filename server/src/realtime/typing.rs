@@ -10,7 +10,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-use app::protocol::{UserEvent, TYPING};
+use protocol::{UserEvent, TYPING};
 use socketioxide::{adapter::Adapter, extract::SocketRef};
 
 use super::{
@@ -86,7 +86,7 @@ pub async fn relay<A: Adapter>(
 
 #[cfg(test)]
 mod tests {
-    use app::protocol::STOP_TYPING;
+    use protocol::STOP_TYPING;
 
     use super::*;
 

@@ -5,7 +5,7 @@ mod turns;
 
 use std::{sync::Arc, time::Duration};
 
-use app::protocol::{ChatMessage, MessageMeta};
+use protocol::{ChatMessage, MessageMeta};
 use sqlx::{any::AnyPoolOptions, AnyConnection, AnyPool, Row};
 use time::{format_description::well_known::Rfc3339, OffsetDateTime};
 use turns::{LocalTurns, SharedTurn};

@@ -12,8 +12,8 @@ use std::{
     time::Duration,
 };
 
-use app::protocol::{Ack, ChatMessage, Credentials, Handshake, MessageMeta, IDENTITY, NEW_MESSAGE};
 use futures_util::FutureExt;
+use protocol::{Ack, ChatMessage, Credentials, Handshake, MessageMeta, IDENTITY, NEW_MESSAGE};
 use rust_socketio::{
     asynchronous::{Client, ClientBuilder},
     Event, Payload, TransportType,

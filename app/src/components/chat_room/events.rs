@@ -9,13 +9,13 @@ use leptos::{prelude::*, task::spawn_local};
 use super::ChatState;
 use crate::connection::ConnectionState;
 use crate::me;
-use crate::protocol::{
+use crate::socket::{pause, Socket, SocketError};
+use crate::timeline::Timeline;
+use protocol::{
     ChatMessage, Credentials, Handshake, Member, MessageMeta, Presence, RoomSummary, Skipped,
     UserEvent, HISTORY, HISTORY_SKIPPED, IDENTITY, NEW_MESSAGE, PRESENCE, PRESENCE_NAMES, ROOMS,
     STOP_TYPING, TYPING, USER_JOINED, USER_LEFT,
 };
-use crate::socket::{pause, Socket, SocketError};
-use crate::timeline::Timeline;
 
 /// Someone's "typing" fades if no new one comes within this time (their "stop" may be lost).
 const TYPING_FADES_AFTER: Duration = Duration::from_secs(6);

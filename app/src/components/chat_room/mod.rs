@@ -10,13 +10,13 @@ use super::{
 };
 use crate::connection::ConnectionState;
 use crate::me;
-use crate::protocol::{
-    check_name, Ack, Member, RoomSummary, SendMeta, DEFAULT_NAME, HISTORY_PAGE, NEW_MESSAGE,
-};
 use crate::server_fns::load_history;
 use crate::socket::Socket;
 use crate::timeline::{Delivery, Timeline};
 use events::connect;
+use protocol::{
+    check_name, Ack, Member, RoomSummary, SendMeta, DEFAULT_NAME, HISTORY_PAGE, NEW_MESSAGE,
+};
 
 /// Where the sidebar stops fitting beside the chat (as in style/main.css).
 const NARROW_SCREEN: &str = "(max-width: 799px)";
@@ -48,7 +48,7 @@ struct ChatState {
     connection: RwSignal<ConnectionState>,
     notice: RwSignal<Option<String>>,
     name: RwSignal<String>,
-    /// My public id, once the server has said it ([`crate::protocol::IDENTITY`]).
+    /// My public id, once the server has said it ([`protocol::IDENTITY`]).
     me: RwSignal<Option<String>>,
     people: RwSignal<Vec<Member>>,
     /// People in a crowded room beyond those named in `people`.

@@ -5,7 +5,7 @@ use serde::{
     Deserialize, Deserializer, Serialize,
 };
 
-use super::text::{message_text, TextError};
+use crate::text::{message_text, TextError};
 
 /// Longest message accepted, in characters (Unicode scalar values), unless configured otherwise.
 pub const DEFAULT_MAX_MESSAGE_CHARS: usize = 2_000;
@@ -29,7 +29,7 @@ pub const REPLAY_MAX_BYTES: usize = 256 * 1024;
 /// messages with ids strictly between `after` (the offset the client sent) and `before` (the
 /// first id the replay carries) were not sent.
 ///
-/// [`HISTORY_SKIPPED`]: super::HISTORY_SKIPPED
+/// [`HISTORY_SKIPPED`]: crate::HISTORY_SKIPPED
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Skipped {
     pub after: i64,
@@ -176,7 +176,7 @@ pub struct MessageMeta {
     pub id: i64,
     /// The author's name, as they chose it.
     pub user: String,
-    /// The author's public id ([`Credentials::person`](super::Credentials::person)); empty for
+    /// The author's public id ([`Credentials::person`](crate::Credentials::person)); empty for
     /// messages stored before the server issued identities.
     #[serde(default)]
     pub person: String,

@@ -1,12 +1,21 @@
 //! The wire contract between the server, the browser and every other Socket.IO client.
 //!
 //! Event names, payload shapes, limits and validation live here and nowhere else, so the
-//! server, the hydrated page and the tests cannot drift apart. `docs/protocol.md` describes the
-//! same contract for people writing other clients.
+//! server, the hydrated page, the benchmark and the tests cannot drift apart. No Leptos, no
+//! server: any Rust client can depend on it. `docs/protocol.md` describes the same contract for
+//! people writing clients in other languages.
+//!
+//! - this file: the event names;
+//! - [`message`]: what a client sends, what the server relays and stores, acknowledgements and
+//!   their refusal codes, the replay bounds;
+//! - [`identity`]: the handshake, server-issued [`Credentials`], names, rooms, presence;
+//! - [`text`]: the one place a typed string (a message, a nickname) is checked and cleaned.
+//!   Unicode NFC needs the default feature `nfc`; the page's WASM goes without it (the server
+//!   normalises what it stores).
 
-mod identity;
-mod message;
-mod text;
+pub mod identity;
+pub mod message;
+pub mod text;
 
 pub use identity::*;
 pub use message::*;

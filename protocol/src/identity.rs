@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::text::display_name;
+use crate::text::display_name;
 
 /// The name shown for clients that never chose one (the seed's page, for one).
 pub const DEFAULT_NAME: &str = "Anónimo";
@@ -33,7 +33,7 @@ pub struct Handshake {
 /// `token` is private: the client keeps it and sends it in later handshakes
 /// ([`Handshake::token`]) to be the same person again; nobody else ever sees it.
 ///
-/// [`IDENTITY`]: super::IDENTITY
+/// [`IDENTITY`]: crate::IDENTITY
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Credentials {
     pub person: String,

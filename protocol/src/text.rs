@@ -77,18 +77,18 @@ fn is_bidi_control(c: char) -> bool {
     matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
 }
 
-#[cfg(feature = "ssr")]
+#[cfg(feature = "nfc")]
 fn normalized(text: &str) -> String {
     use unicode_normalization::UnicodeNormalization;
     text.nfc().collect()
 }
 
-#[cfg(not(feature = "ssr"))]
+#[cfg(not(feature = "nfc"))]
 fn normalized(text: &str) -> String {
     text.to_owned()
 }
 
-#[cfg(all(test, feature = "ssr"))]
+#[cfg(all(test, feature = "nfc"))]
 mod tests {
     use super::*;
     use proptest::prelude::*;
