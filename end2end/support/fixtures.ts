@@ -53,6 +53,17 @@ export const test = base.extend<Fixtures>({
   },
 });
 
+// What the browser reports, beyond our control, while it cannot reach the server: its failed
+// reconnection attempts, and socket.io-client writing (a pong, a queued packet) to a websocket
+// that closed in the same instant, which Chromium logs instead of throwing.
+const UNREACHABLE = String.raw`WebSocket connection to .* failed|WebSocket is already in CLOSING or CLOSED state`;
+
+/** Console errors to allow while the server is down. */
+export const SERVER_GONE = new RegExp(`ERR_CONNECTION_REFUSED|${UNREACHABLE}`);
+
+/** Console errors to allow while the browser itself is offline. */
+export const BROWSER_OFFLINE = new RegExp(`ERR_INTERNET_DISCONNECTED|${UNREACHABLE}`);
+
 export function watchConsole(page: Page, errors: string[], allowed?: RegExp): void {
   const record = (text: string) => {
     if (!allowed?.test(text)) errors.push(`${page.url()}: ${text}`);

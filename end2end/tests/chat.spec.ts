@@ -1,6 +1,6 @@
 // What a person sees: two people chatting through the Leptos page.
 
-import { connected, expect, send, test } from '../support/fixtures';
+import { SERVER_GONE, connected, expect, send, test } from '../support/fixtures';
 
 test('two people chat both ways, with the button and with Enter', async ({ openChat }) => {
   const ana = await openChat();
@@ -67,8 +67,7 @@ test('the newest message stays in view', async ({ openChat }) => {
 });
 
 test.describe('when the server goes away', () => {
-  // While the server is down the browser reports its failed reconnection attempts.
-  test.use({ allowConsoleErrors: /ERR_CONNECTION_REFUSED|WebSocket connection to .* failed/ });
+  test.use({ allowConsoleErrors: SERVER_GONE });
 
   test('the page says so, reconnects when it is back, and chat works again', async ({ server, openChat }) => {
     const ana = await openChat();

@@ -1,6 +1,6 @@
 // Names, presence, typing, rooms and delivery, as the people using the chat see them.
 
-import { connected, expect, send, test } from '../support/fixtures';
+import { BROWSER_OFFLINE, SERVER_GONE, connected, expect, send, test } from '../support/fixtures';
 
 const texts = (page: import('@playwright/test').Page) => page.locator('#listado-msjs .message__text');
 
@@ -83,8 +83,7 @@ test('an invalid room address is not found', async ({ server, page }) => {
 });
 
 test.describe('offline', () => {
-  // While offline the browser reports its failed reconnection attempts.
-  test.use({ allowConsoleErrors: /ERR_INTERNET_DISCONNECTED|WebSocket connection to .* failed/ });
+  test.use({ allowConsoleErrors: BROWSER_OFFLINE });
 
   test('messages sent offline go out on reconnect, once and in order', async ({ openChat }) => {
     const ana = await openChat('/', 'Ana');
@@ -186,7 +185,7 @@ test('older messages load when scrolling up', async ({ server, openChat }) => {
 });
 
 test.describe('across a server restart', () => {
-  test.use({ allowConsoleErrors: /ERR_CONNECTION_REFUSED|WebSocket connection to .* failed/ });
+  test.use({ allowConsoleErrors: SERVER_GONE });
 
   test('no message is lost', async ({ server, openChat }) => {
     const ana = await openChat('/', 'Ana');
