@@ -363,3 +363,14 @@ async fn a_room_whose_turn_never_comes_holds_up_nobody_else() {
     assert!(ack.is_accepted(), "{ack:?}");
     server.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_reader_on_another_node_that_stops_reading_ends_with_every_message_once_in_order() {
+    if cluster::skipped() {
+        return;
+    }
+    // The burst reaches the reader's node through Redis: its node, not the sender's, finds the
+    // reader's buffer full.
+    let cluster = Cluster::start(2).await;
+    support::slow_reader::stops_reading_during_a_burst(&cluster.nodes[0], &cluster.nodes[1]).await;
+}

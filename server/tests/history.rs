@@ -2,14 +2,16 @@
 
 mod support;
 
-use app::server_fns::HistoryPage;
 use protocol::{
     Ack, ChatMessage, Handshake, Skipped, HISTORY, HISTORY_PAGE, HISTORY_SKIPPED, NEW_MESSAGE,
     REPLAY_MAX_BYTES, REPLAY_MAX_MESSAGES,
 };
 use rust_socketio::Payload;
 use serde_json::json;
-use support::{raw::RawClient, ChatClient, TestServer, Transport};
+use support::{
+    slow_reader::{fill, history_page},
+    ChatClient, TestServer, Transport,
+};
 
 fn resuming_from(offset: i64) -> Handshake {
     Handshake {
@@ -92,25 +94,6 @@ async fn history_survives_a_server_restart() {
 
 /// Sends `count` messages `text(n)` from `writer`, in bursts that stay under the per-sender queue
 /// (a flood is refused), each ending with an acknowledged one; returns the last one's id.
-async fn fill(writer: &ChatClient, count: usize, text: impl Fn(usize) -> String) -> i64 {
-    let mut last = 0;
-    for n in 0..count {
-        if n % 200 == 199 || n + 1 == count {
-            let Ack::Accepted { id: Some(id), .. } = writer.send(&text(n)).await else {
-                panic!("stored");
-            };
-            last = id;
-        } else {
-            writer
-                .socket
-                .emit(NEW_MESSAGE, json!(text(n)))
-                .await
-                .unwrap();
-        }
-    }
-    last
-}
-
 #[tokio::test]
 async fn a_long_absence_replays_the_newest_and_says_what_it_left_out() {
     let history = support::history();
@@ -135,7 +118,7 @@ async fn a_long_absence_replays_the_newest_and_says_what_it_left_out() {
         }
     );
     // What was left out is in the history pages, for the client to read at its own pace.
-    let page = server_fn_page(&server, Some(skipped.before)).await;
+    let page = history_page(&server, Some(skipped.before)).await;
     assert_eq!(page.messages.len(), HISTORY_PAGE);
     assert_eq!(page.messages.last().unwrap().text, "m999");
 
@@ -181,22 +164,6 @@ async fn a_replay_stops_at_its_size_in_bytes() {
 }
 
 /// A page of the room's history through the page's server function.
-async fn server_fn_page(server: &TestServer, before: Option<i64>) -> HistoryPage {
-    let mut form = vec![("room", "general".to_owned())];
-    if let Some(before) = before {
-        form.push(("before", before.to_string()));
-    }
-    let body = reqwest::Client::new()
-        .post(format!("http://{}/api/historial", server.addr))
-        .form(&form)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    serde_json::from_str(&body).unwrap()
-}
 
 #[tokio::test]
 async fn a_resent_message_is_stored_once_and_acknowledged_and_relayed_with_its_first_id() {
@@ -237,86 +204,10 @@ async fn a_resent_message_is_stored_once_and_acknowledged_and_relayed_with_its_f
     server.stop().await;
 }
 
-/// The id and text of a `"nuevo mensaje"` packet as it comes off the wire (`42[…]`).
-fn relayed(packet: &str) -> Option<(i64, String)> {
-    let args: Vec<serde_json::Value> = serde_json::from_str(packet.strip_prefix("42")?).ok()?;
-    if args.first()?.as_str()? != NEW_MESSAGE {
-        return None;
-    }
-    Some((
-        args.get(2)?["id"].as_i64()?,
-        args.get(1)?.as_str()?.to_owned(),
-    ))
-}
-
 #[tokio::test]
 async fn a_reader_that_stops_reading_during_a_burst_ends_with_every_message_once_in_order() {
     let history = support::history();
     let server = TestServer::start(&history).await;
-    let writer = ChatClient::connect(&server, Transport::Websocket).await;
-    // A reader with a small receive buffer, that reads nothing while a burst of 6 MB goes on:
-    // more than the kernel's buffers and its packet buffer hold.
-    let mut reader = RawClient::open(server.addr, Some(4096)).await;
-    assert!(reader.join(r#"{"offset":0}"#).await.starts_with("40"));
-    const BURST: usize = 6_000;
-    let text = |n: usize| format!("{n:05} {}", "x".repeat(1_000));
-    let last = fill(&writer, BURST, text).await;
-
-    // Reading again: what it was sent, until the server closes the connection.
-    let mut seen = std::collections::BTreeMap::new();
-    let closed = tokio::time::timeout(support::PATIENCE, async {
-        while let Some(packet) = reader.next().await {
-            seen.extend(relayed(&packet));
-        }
-    })
-    .await
-    .is_ok();
-    assert!(
-        closed,
-        "the server closed the reader that could not keep up"
-    );
-    assert!(
-        !seen.contains_key(&last),
-        "it did miss the end of the burst"
-    );
-
-    // It comes back from what it has, as every client resumes: the replay, and the history
-    // pages for what the replay leaves out.
-    let offset = seen.keys().max().copied().unwrap_or(0);
-    let mut back =
-        ChatClient::connect_as(&server, Transport::Websocket, resuming_from(offset)).await;
-    let mut skipped = None;
-    while !seen.contains_key(&last) {
-        let received = back.next_any().await;
-        match received.event.as_str() {
-            HISTORY_SKIPPED => skipped = serde_json::from_value(received.args[0].clone()).ok(),
-            HISTORY => {
-                let batch: Vec<ChatMessage> =
-                    serde_json::from_value(received.args[0].clone()).unwrap();
-                seen.extend(batch.into_iter().map(|m| (m.meta.id, m.text)));
-            }
-            _ => {}
-        }
-    }
-    if let Some(Skipped { after, before }) = skipped {
-        let mut below = before;
-        while below > after + 1 {
-            let page = server_fn_page(&server, Some(below)).await;
-            let Some(first) = page.messages.first() else {
-                break;
-            };
-            below = first.meta.id;
-            seen.extend(
-                page.messages
-                    .into_iter()
-                    .filter(|m| m.meta.id > after)
-                    .map(|m| (m.meta.id, m.text)),
-            );
-        }
-    }
-    // Keyed by id, as clients keep them: every message of the burst, once, in order.
-    let texts: Vec<String> = seen.into_values().collect();
-    assert_eq!(texts.len(), BURST);
-    assert!(texts.iter().enumerate().all(|(n, t)| *t == text(n)));
+    support::slow_reader::stops_reading_during_a_burst(&server, &server).await;
     server.stop().await;
 }

@@ -4,11 +4,9 @@
 //! client offset ([`ChatMessage::as_seen_by`]).
 
 use protocol::{Ack, ChatMessage, Rejection, SentMessage, NEW_MESSAGE};
-use serde::Serialize;
 use serde_json::value::RawValue;
 use socketioxide::{
-    adapter::Adapter, extract::SocketRef, operators::BroadcastOperators, BroadcastError, SendError,
-    SocketError,
+    adapter::Adapter, extract::SocketRef, operators::BroadcastOperators, BroadcastError,
 };
 use tracing::{debug, error, warn};
 
@@ -69,10 +67,11 @@ pub async fn publish<A: Adapter>(
 
 /// Hands a stored message to its audience on every node; true if it went through Redis.
 ///
-/// This node's receivers get it one by one, so that one whose buffer is full (it stopped
-/// reading) is known: its transport is closed, and it comes back and resumes from what it really
-/// has, instead of missing this message for good. The other nodes' receivers get it through
-/// Redis; each node hands a broadcast to its own clients.
+/// This node's receivers get it first, then the other nodes' through Redis (each node hands a
+/// broadcast to its own clients). A receiver whose buffer is full (it stopped reading) is closed
+/// at this message, on whichever node it is (the engine's `close_on_full_buffer`, see
+/// `configured`): it comes back and resumes from what it really has, instead of missing this
+/// message for good.
 ///
 /// Without Redis, this node's clients at least hear it now; the others get it replayed when the
 /// link is back (`cluster`). A broadcast that fails marks the link lost from now (a hung Redis
@@ -89,13 +88,19 @@ async fn deliver<A: Adapter>(
     };
     if let Some(sender) = &audience.sender {
         if let Ok(own) = Packet::of(message) {
-            deliver_here(realtime, sender, &own.arguments());
+            // A sender that cannot take it is closed (see above) and learns it on resuming.
+            sender.emit(NEW_MESSAGE, &own.arguments()).ok();
         }
     }
     let arguments = packet.arguments();
-    for receiver in audience.others.clone().local().sockets() {
-        deliver_here(realtime, &receiver, &arguments);
-    }
+    // Some receivers could not take it: they were closed, and resume.
+    audience
+        .others
+        .clone()
+        .local()
+        .emit(NEW_MESSAGE, &arguments)
+        .await
+        .ok();
     let Some(node_room) = &realtime.node_room else {
         return false;
     };
@@ -118,8 +123,8 @@ async fn deliver<A: Adapter>(
     }
 }
 
-/// A relayed message's two arguments as JSON, written once and copied to each receiver (the
-/// socket-by-socket delivery would otherwise serialise the message again for every one).
+/// A relayed message's two arguments as JSON, written once: the sender's copy differs from
+/// everybody else's by its client offset.
 struct Packet {
     text: Box<RawValue>,
     meta: Box<RawValue>,
@@ -136,21 +141,6 @@ impl Packet {
     /// What to emit: a tuple, so each is an argument of its own.
     fn arguments(&self) -> (&RawValue, &RawValue) {
         (&self.text, &self.meta)
-    }
-}
-
-/// Sends a message to one of this node's receivers; closes its transport if it cannot take it.
-fn deliver_here<A: Adapter>(
-    realtime: &Realtime,
-    receiver: &SocketRef<A>,
-    packet: &(impl Serialize + ?Sized),
-) {
-    if let Err(SendError::Socket(SocketError::InternalChannelFull)) =
-        receiver.emit(NEW_MESSAGE, packet)
-    {
-        warn!(id = %receiver.id, "a client cannot keep up: closing its connection, it resumes from what it has");
-        realtime.metrics.slow_reader_closed();
-        realtime.transports.close(receiver);
     }
 }
 

@@ -55,7 +55,8 @@ pub struct Realtime {
     pub issuer: Issuer,
     pub transports: Transports,
     /// In a cluster, a room every socket of this node joins: a broadcast that excepts it reaches
-    /// the other nodes' sockets only (this node's get each message one by one, `messages`).
+    /// the other nodes' sockets only (this node's get a message before it goes to Redis, which
+    /// may fail: `messages`).
     pub node_room: Option<String>,
     /// Messages being stored and relayed: a stopping server waits for them (within its grace
     /// period) so that none is cut off between its sender's event and the store.
@@ -137,6 +138,10 @@ fn configured(realtime: &Realtime) -> SocketIoBuilder<LocalAdapter> {
         .ws_max_message_size(frame)
         .ws_max_frame_size(frame)
         .max_buffer_size(MAX_BUFFERED_PACKETS)
+        // A client that cannot take a packet (it stopped reading) is closed at that packet, on
+        // whichever path it came — a message from this node or another, a replay, an ack — so
+        // it holds everything before it and resumes from there; it never silently misses one.
+        .close_on_full_buffer(true)
         .ws_read_buffer_size(WS_READ_BUFFER_BYTES)
 }
 
@@ -229,6 +234,14 @@ async fn on_disconnect<A: Adapter>(
     let session = handshake::session_of(&socket);
     info!(id = %socket.id, %reason, "user disconnected");
     realtime.metrics.disconnected();
+    if reason == DisconnectReason::BufferFull {
+        // The engine has let the session go, but its websocket writer may be stuck writing to
+        // a peer that reads nothing: the connection itself is closed, so that the client sees
+        // it and comes back.
+        warn!(id = %socket.id, "a client cannot keep up: closing its connection, it resumes from what it has");
+        realtime.metrics.slow_reader_closed();
+        realtime.transports.close(&socket);
+    }
     // Left the namespace, or cut off by the server, but with its Engine.IO session still open:
     // a well-behaved client closes it at once (the official ones do); it is closed anyway a
     // moment later — not at once: the goodbye, or the client's own close, must get through.

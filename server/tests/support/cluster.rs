@@ -61,8 +61,8 @@ pub struct Node {
 }
 
 impl Address for Node {
-    fn url(&self) -> String {
-        format!("http://{}", self.addr)
+    fn addr(&self) -> SocketAddr {
+        self.addr
     }
 }
 

@@ -5,6 +5,7 @@
 pub mod cluster;
 pub mod proxy;
 pub mod raw;
+pub mod slow_reader;
 
 use std::{
     net::SocketAddr,
@@ -115,12 +116,16 @@ impl TestServer {
 
 /// Something clients connect to: an in-process server or a node of a cluster.
 pub trait Address {
-    fn url(&self) -> String;
+    fn addr(&self) -> SocketAddr;
+
+    fn url(&self) -> String {
+        format!("http://{}", self.addr())
+    }
 }
 
 impl Address for TestServer {
-    fn url(&self) -> String {
-        format!("http://{}", self.addr)
+    fn addr(&self) -> SocketAddr {
+        self.addr
     }
 }
 

@@ -276,7 +276,14 @@ impl<A: Adapter> EngineIoHandler for Client<A> {
 
         let _cnt = socks
             .into_iter()
-            .map(|s| s.close(reason.clone().into()))
+            .map(|s| {
+                let reason = if s.buffer_overflowed() {
+                    DisconnectReason::BufferFull
+                } else {
+                    reason.clone().into()
+                };
+                s.close(reason)
+            })
             .count();
 
         #[cfg(feature = "tracing")]

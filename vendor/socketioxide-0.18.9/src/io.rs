@@ -115,6 +115,12 @@ pub struct SocketIoConfig {
 
     /// A global server identifier
     pub server_id: Uid,
+
+    /// Whether a socket whose buffer is full has its connection closed, instead of the packet
+    /// being dropped (see [`SocketIoBuilder::close_on_full_buffer`]).
+    ///
+    /// Defaults to false.
+    pub close_on_full_buffer: bool,
 }
 
 impl Default for SocketIoConfig {
@@ -129,6 +135,7 @@ impl Default for SocketIoConfig {
             parser: Parser::default(),
             parse_config: ParseConfig::default(),
             server_id: Uid::new(),
+            close_on_full_buffer: false,
         }
     }
 }
@@ -201,6 +208,29 @@ impl<A: Adapter> SocketIoBuilder<A> {
     #[inline]
     pub fn max_buffer_size(mut self, max_buffer_size: usize) -> Self {
         self.engine_config_builder = self.engine_config_builder.max_buffer_size(max_buffer_size);
+        self
+    }
+
+    /// Closes the connection of a socket whose buffer is full (see [`Self::max_buffer_size`])
+    /// when a packet is emitted to it, instead of dropping that packet.
+    ///
+    /// By default a full buffer makes `emit()` return [`SocketError::InternalChannelFull`] and a
+    /// broadcast skip the socket: a client that stopped reading for a while silently misses
+    /// packets, and a broadcast received from another node of a cluster (through an adapter)
+    /// reports the loss to nobody. With this option the connection is closed at the first packet
+    /// the socket cannot take, so the client has received every packet before it, in order, and
+    /// none after: a client that reconnects and resumes from the last packet it received (as
+    /// socket.io's connection state recovery, or an application offset, does) misses nothing.
+    /// The disconnect handler sees [`DisconnectReason::BufferFull`]. Volatile packets are still
+    /// dropped silently.
+    ///
+    /// Defaults to false.
+    ///
+    /// [`SocketError::InternalChannelFull`]: crate::SocketError::InternalChannelFull
+    /// [`DisconnectReason::BufferFull`]: crate::socket::DisconnectReason::BufferFull
+    #[inline]
+    pub fn close_on_full_buffer(mut self, close: bool) -> Self {
+        self.config.close_on_full_buffer = close;
         self
     }
 

@@ -36,6 +36,8 @@ pub struct Namespace<A: Adapter> {
     /// The ids of the sockets that are connecting to this namespace, but which are not yet
     /// in [`Self::sockets`] because their middlewares are still running.
     connecting: Mutex<HashSet<Sid>>,
+    /// [`SocketIoConfig::close_on_full_buffer`].
+    pub(crate) close_on_full_buffer: bool,
 }
 
 /// Marks a socket as connecting to a namespace until dropped.
@@ -113,6 +115,7 @@ impl<A: Adapter> Namespace<A> {
             parser,
             sockets: HashMap::new().into(),
             connecting: HashSet::new().into(),
+            close_on_full_buffer: config.close_on_full_buffer,
             adapter: Arc::new(A::new(
                 adapter_state,
                 CoreLocalAdapter::new(Emitter::new(ns.clone(), parser, path, ack_timeout, uid)),

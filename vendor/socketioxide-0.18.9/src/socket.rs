@@ -74,6 +74,11 @@ pub enum DisconnectReason {
 
     /// The server is being closed
     ClosingServer,
+
+    /// A packet was emitted to the socket while its buffer was full, and the server is
+    /// configured to close such connections
+    /// ([`SocketIoBuilder::close_on_full_buffer`](crate::SocketIoBuilder::close_on_full_buffer))
+    BufferFull,
 }
 
 impl std::fmt::Display for DisconnectReason {
@@ -88,6 +93,7 @@ impl std::fmt::Display for DisconnectReason {
             ClientNSDisconnect => "client has manually disconnected the socket from the namespace",
             ServerNSDisconnect => "socket was forcefully disconnected from the namespace",
             ClosingServer => "server is being closed",
+            BufferFull => "socket could not take a packet: its buffer was full",
         };
         f.write_str(str)
     }
@@ -294,6 +300,8 @@ pub struct Socket<A: Adapter = LocalAdapter> {
     ack_sweep_at: AtomicUsize,
     ack_counter: AtomicI64,
     connected: AtomicBool,
+    /// Set when the connection was closed because a packet found the buffer full.
+    buffer_overflowed: AtomicBool,
     pub(crate) parser: Parser,
     /// The socket id
     pub id: Sid,
@@ -324,6 +332,7 @@ impl<A: Adapter> Socket<A> {
             ack_sweep_at: AtomicUsize::new(ACK_SWEEP_MIN),
             ack_counter: AtomicI64::new(0),
             connected: AtomicBool::new(false),
+            buffer_overflowed: AtomicBool::new(false),
             parser,
             id: sid,
             #[cfg(feature = "extensions")]
@@ -733,9 +742,21 @@ impl<A: Adapter> Socket<A> {
     pub(crate) fn reserve(&self) -> Result<Permit<'_>, SocketError> {
         match self.esocket.reserve() {
             Ok(permit) => Ok(permit),
-            Err(TrySendError::Full(_)) => Err(SocketError::InternalChannelFull),
+            Err(TrySendError::Full(_)) => {
+                if self.ns.close_on_full_buffer && !self.buffer_overflowed.swap(true, Ordering::SeqCst) {
+                    #[cfg(feature = "tracing")]
+                    tracing::debug!(?self.id, "buffer full: closing the connection");
+                    self.esocket.close(EIoDisconnectReason::TransportError);
+                }
+                Err(SocketError::InternalChannelFull)
+            }
             Err(TrySendError::Closed(_)) => Err(SocketError::Closed),
         }
+    }
+
+    /// Whether the connection was closed because a packet found the buffer full.
+    pub(crate) fn buffer_overflowed(&self) -> bool {
+        self.buffer_overflowed.load(Ordering::SeqCst)
     }
 
     pub(crate) fn send(&self, packet: Packet) -> Result<(), SocketError> {
