@@ -143,7 +143,8 @@ pub struct Config {
     pub shutdown_seconds: f64,
 
     /// Log lines as human-readable text or as one JSON object per line (for a log collector).
-    /// What is logged is chosen with RUST_LOG (default `info`).
+    /// What is logged is chosen with RUST_LOG (default `info`); the websocket library's frame
+    /// logs, which would carry private tokens, stay at `info` whatever it says.
     #[arg(long, env = "CHAT_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
 }

@@ -8,8 +8,7 @@ use tracing_subscriber::EnvFilter;
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let config = Config::parse();
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-    let logs = tracing_subscriber::fmt().with_env_filter(filter);
+    let logs = tracing_subscriber::fmt().with_env_filter(log_filter());
     match config.log_format {
         LogFormat::Text => logs.init(),
         LogFormat::Json => logs.json().init(),
@@ -23,6 +22,18 @@ async fn main() -> anyhow::Result<()> {
     server::serve(listener, app, shutdown_signal()).await?;
     info!("stopped");
     Ok(())
+}
+
+/// Libraries whose finest levels log every frame's payload, and with it the private identity
+/// tokens a handshake carries (server/tests/lifecycle.rs): capped whatever RUST_LOG asks.
+const PAYLOAD_LOGGERS: [&str; 2] = ["tungstenite=info", "tokio_tungstenite=info"];
+
+/// RUST_LOG (default `info`), with [`PAYLOAD_LOGGERS`] capped.
+fn log_filter() -> EnvFilter {
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    PAYLOAD_LOGGERS.into_iter().fold(filter, |filter, cap| {
+        filter.add_directive(cap.parse().expect("the caps are valid directives"))
+    })
 }
 
 /// Connections the kernel may hold for the server before it accepts them. tokio's default of

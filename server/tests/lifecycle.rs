@@ -12,7 +12,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-use protocol::NEW_MESSAGE;
+use protocol::{Handshake, NEW_MESSAGE};
 use rust_socketio::Payload;
 use serde_json::{json, Value};
 use sqlx::{Connection, SqliteConnection};
@@ -27,13 +27,18 @@ struct Process {
 }
 
 impl Address for Process {
-    fn url(&self) -> String {
-        format!("http://{}", self.addr)
+    fn addr(&self) -> SocketAddr {
+        self.addr
     }
 }
 
 impl Process {
     fn start(history: &tempfile::TempDir, extra: &[&str]) -> Self {
+        Self::start_logging(history, extra, "info")
+    }
+
+    /// Started with `RUST_LOG=filter`.
+    fn start_logging(history: &tempfile::TempDir, extra: &[&str], filter: &str) -> Self {
         let database_url = format!(
             "sqlite://{}?mode=rwc",
             history.path().join("chat.db").display()
@@ -46,7 +51,7 @@ impl Process {
                 &["--addr", "127.0.0.1:0"][..]
             })
             .args(extra)
-            .env("RUST_LOG", "info")
+            .env("RUST_LOG", filter)
             .stdout(Stdio::piped())
             .spawn()
             .expect("the server binary starts");
@@ -84,6 +89,11 @@ impl Process {
             assert!(began.elapsed() < at_most, "still running after {at_most:?}");
             std::thread::sleep(Duration::from_millis(20));
         }
+    }
+
+    /// Every line the process logged before it exited, whole.
+    fn lines_until_exit(&self) -> Vec<String> {
+        self.log.iter().map(|line| line.to_string()).collect()
     }
 
     /// The messages logged so far.
@@ -258,4 +268,34 @@ fn startup_errors_do_not_print_passwords() {
 
     let unsupported = failed_start(&["--database-url", "mysql://root:toor@127.0.0.1/chat"]);
     assert!(!unsupported.contains("toor"), "{unsupported}");
+}
+
+#[tokio::test]
+async fn private_tokens_never_reach_the_logs_even_at_the_finest_level() {
+    let history = tempfile::tempdir().unwrap();
+    let server = Process::start_logging(&history, &[], "trace");
+    let first = ChatClient::connect(&server, Transport::Websocket).await;
+    let token = first.credentials.token.clone();
+    // The token travels in a handshake, and its holder chats and leaves.
+    let again = ChatClient::connect_as(
+        &server,
+        Transport::Polling,
+        first.same_person(Handshake::default()),
+    )
+    .await;
+    assert_eq!(again.credentials.person, first.credentials.person);
+    assert!(again.send("hola").await.is_accepted());
+    again.socket.disconnect().await.unwrap();
+    first.socket.disconnect().await.unwrap();
+    // Whatever the server logs about it comes within moments; the stop flushes the rest.
+    server.terminate();
+    let mut server = server;
+    server.wait(Duration::from_secs(20));
+    let lines = server.lines_until_exit();
+    assert!(
+        lines.len() > 10,
+        "the server logged at trace level: {lines:?}"
+    );
+    let leaks: Vec<&String> = lines.iter().filter(|line| line.contains(&token)).collect();
+    assert!(leaks.is_empty(), "a private token in the logs: {leaks:?}");
 }
