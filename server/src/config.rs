@@ -230,17 +230,38 @@ const SIGNALS_PER_ADDRESS: Rate = Rate {
     per_second: 50.0,
 };
 
-/// A URL as it may be logged: its password (`postgres://chat:secret@db/chat`) replaced by `***`.
-/// Something that does not parse as a URL is shown as it is: it holds no password we could find.
+/// A URL as it may be logged: its password (`postgres://chat:secret@db/chat`, or a `password`
+/// query parameter) replaced by `***`. Something that does not parse as a URL (a password with
+/// an unescaped `/` or `#` is enough) keeps only its scheme and what follows the last `@`: it
+/// may hold a password we cannot find.
 pub fn redacted(url: &str) -> String {
-    match url::Url::parse(url) {
-        Ok(mut parsed) if parsed.password().is_some() => {
-            // Only a URL that cannot have a password refuses one; this one had one.
-            parsed.set_password(Some("***")).ok();
-            parsed.to_string()
-        }
-        _ => url.to_owned(),
+    const HIDDEN: &str = "***";
+    let Ok(mut parsed) = url::Url::parse(url) else {
+        return match (url.split_once("://"), url.rsplit_once('@')) {
+            (Some((scheme, _)), Some((_, host))) => format!("{scheme}://{HIDDEN}@{host}"),
+            (Some((scheme, _)), None) => format!("{scheme}://{HIDDEN}"),
+            (None, _) => HIDDEN.to_owned(),
+        };
+    };
+    if parsed.password().is_some() {
+        // Only a URL that cannot have a password refuses one; this one had one.
+        parsed.set_password(Some(HIDDEN)).ok();
     }
+    if parsed.query_pairs().any(|(key, _)| key == "password") {
+        let pairs: Vec<(String, String)> = parsed
+            .query_pairs()
+            .map(|(key, value)| {
+                let value = if key == "password" {
+                    HIDDEN.into()
+                } else {
+                    value.into_owned()
+                };
+                (key.into_owned(), value)
+            })
+            .collect();
+        parsed.query_pairs_mut().clear().extend_pairs(pairs);
+    }
+    parsed.to_string()
 }
 
 /// A setting in seconds as a duration; a negative or impossible value means none.
@@ -270,5 +291,29 @@ mod tests {
             redacted("sqlite://chat.db?mode=rwc"),
             "sqlite://chat.db?mode=rwc"
         );
+        assert_eq!(
+            redacted("postgres://db/chat?user=chat&password=s3cret&sslmode=require"),
+            "postgres://db/chat?user=chat&password=***&sslmode=require"
+        );
+    }
+
+    #[test]
+    fn what_does_not_parse_shows_no_password_either() {
+        // An unescaped "/" or "#" in a password makes it no URL.
+        for url in [
+            "postgres://chat:se/cret@db.internal/chat",
+            "redis://:hun#ter2@127.0.0.1:6379",
+        ] {
+            let shown = redacted(url);
+            assert!(
+                !shown.contains("cret") && !shown.contains("ter2"),
+                "{shown}"
+            );
+        }
+        assert_eq!(
+            redacted("postgres://chat:se/cret@db.internal/chat"),
+            "postgres://***@db.internal/chat"
+        );
+        assert_eq!(redacted("host=db password=s3cret"), "***");
     }
 }
