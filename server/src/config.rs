@@ -102,8 +102,8 @@ pub struct Config {
     )]
     pub address_handshakes_per_second: f64,
 
-    /// Reads one client address may make in a burst: room lists over its connections, history
-    /// pages over HTTP (then `--address-requests-per-second`). 0: no limit.
+    /// Reads one client address may make in a burst: room lists over its connections, room
+    /// pages and history pages over HTTP (then `--address-requests-per-second`). 0: no limit.
     #[arg(long, env = "CHAT_ADDRESS_REQUEST_BURST", default_value_t = 60)]
     pub address_request_burst: u32,
 

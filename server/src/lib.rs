@@ -113,8 +113,11 @@ fn routes<A: Adapter>(
     // socketioxide's layer answers every path under /socket.io/, the client script's included,
     // so the script routes sit outside the layered part of the router.
     let site = http::headers::compressed(
-        server_fns::routes(backend.clone(), realtime.flood.clone())
-            .merge(page::routes(options, backend)),
+        server_fns::routes(backend.clone(), realtime.flood.clone()).merge(page::routes(
+            options,
+            backend,
+            realtime.flood.clone(),
+        )),
     )
     .layer(socket_layer)
     .layer(axum::middleware::map_request(

@@ -13,7 +13,7 @@ use leptos::{config::LeptosOptions, nonce::Nonce, prelude::provide_context};
 use protocol::room_from_path;
 use tower_http::services::ServeDir;
 
-use crate::http::headers::content_security_policy;
+use crate::{http::headers::content_security_policy, realtime::flood::Flood, server_fns};
 
 /// What rendering a page needs: the site's options and the server functions' backend (the page
 /// reads its first history page through it).
@@ -23,11 +23,18 @@ struct Site {
     backend: Handle,
 }
 
-pub fn routes(options: LeptosOptions, backend: Handle) -> Router {
+/// The room pages, each a read of the room's history that counts against its address's limits
+/// like a history page over `/api` ([`server_fns::within_limits`]); the static files, which
+/// read nothing, do not.
+pub fn routes(options: LeptosOptions, backend: Handle, flood: Flood) -> Router {
     let site_root = options.site_root.to_string();
     Router::new()
         .route("/", get(room_page))
         .route("/sala/{room}", get(room_page))
+        .route_layer(axum::middleware::from_fn_with_state(
+            flood,
+            server_fns::within_limits,
+        ))
         .fallback_service(
             ServeDir::new(site_root)
                 .precompressed_br()

@@ -121,9 +121,13 @@ pub fn routes(backend: Handle, flood: Flood) -> Router {
         .layer(RequestBodyLimitLayer::new(MAX_API_BODY_BYTES))
 }
 
-/// Lets a server-function call through if its address is within its limits; else `429` with
-/// the reason, as the socket would have said it.
-async fn within_limits(State(flood): State<Flood>, request: Request, next: Next) -> Response {
+/// Lets a server-function call (or a room page) through if its address is within its limits;
+/// else `429` with the reason, as the socket would have said it.
+pub(crate) async fn within_limits(
+    State(flood): State<Flood>,
+    request: Request,
+    next: Next,
+) -> Response {
     let act = if request.uri().path() == <PostMessage as ServerFn>::PATH {
         Act::Message
     } else {

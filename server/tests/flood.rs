@@ -284,6 +284,38 @@ async fn room_lists_and_history_pages_are_limited_per_address_and_answered_when_
 }
 
 #[tokio::test]
+async fn room_pages_are_reads_limited_per_address_and_static_files_are_not() {
+    let history = support::history();
+    let server = limited(&history, |config| {
+        config.address_request_burst = 3;
+        config.address_requests_per_second = 0.01;
+    })
+    .await;
+    let http = reqwest::Client::new();
+    let get = |path: &str| {
+        let request = http.get(format!("{}{path}", server.url()));
+        async move { request.send().await.unwrap() }
+    };
+    // Each room page reads its room's history: a reload loop is as costly as history pages.
+    assert_eq!(get("/").await.status(), 200);
+    assert_eq!(get("/sala/otra").await.status(), 200);
+    let history_page = http
+        .post(format!("{}/api/historial", server.url()))
+        .form(&[("room", "general")]);
+    assert_eq!(history_page.send().await.unwrap().status(), 200);
+    let refused = get("/sala/general").await;
+    assert_eq!(refused.status(), 429);
+    assert!(refused.headers().contains_key("retry-after"));
+    assert_eq!(
+        refused.text().await.unwrap(),
+        Rejection::TooFast.to_string()
+    );
+    // A file of the site reads nothing and is not counted.
+    assert_eq!(get("/no-such-file.css").await.status(), 404);
+    server.stop().await;
+}
+
+#[tokio::test]
 async fn bare_engine_sessions_count_against_their_address() {
     let history = support::history();
     let server = limited(&history, |config| config.max_connections_per_address = 3).await;
