@@ -160,7 +160,8 @@ pub struct Member {
 }
 
 /// Who is in a room right now, each once, sorted by name: everyone in a small room; in a crowded
-/// one the first [`PRESENCE_NAMES`], with `online` counting them all.
+/// one [`PRESENCE_NAMES`] of them (the server takes each address's people in turn, so that one
+/// machine's many identities cannot push everyone else out), with `online` counting them all.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Presence {
     pub room: String,
@@ -171,8 +172,8 @@ pub struct Presence {
 }
 
 /// Names a presence list holds at most; up to this many people, a room also announces every
-/// arrival and departure. Beyond it each would go to everyone, and a crowd arriving would cost
-/// the square of its size.
+/// arrival and departure (the server counts only a few people of one address towards it).
+/// Beyond it each would go to everyone, and a crowd arriving would cost the square of its size.
 pub const PRESENCE_NAMES: usize = 100;
 
 /// A room with someone in it.

@@ -2,6 +2,8 @@
 
 mod support;
 
+use std::net::IpAddr;
+
 use protocol::{
     Handshake, HandshakeError, Presence, RoomSummary, UserEvent, PRESENCE, PRESENCE_NAMES, ROOMS,
     STOP_TYPING, TYPING, USER_JOINED, USER_LEFT,
@@ -83,20 +85,33 @@ async fn bad_names_and_rooms_are_refused_at_the_handshake() {
     server.stop().await;
 }
 
+/// A server that takes a client's address from `X-Forwarded-For`, as behind nginx, so that
+/// clients on loopback can come from many addresses.
+async fn behind_a_proxy(history: &tempfile::TempDir) -> TestServer {
+    let mut config = support::config_on(history);
+    config.trust_forwarded_for = true;
+    TestServer::start_unlimited(config).await
+}
+
+/// The `n`th of many addresses.
+fn address(n: usize) -> IpAddr {
+    IpAddr::from([10, 1, (n / 256) as u8, (n % 256) as u8])
+}
+
+/// Connects as somebody new called `name` in `general`, from `from`.
+async fn enter_from(server: &TestServer, from: IpAddr, name: &str) -> ChatClient {
+    ChatClient::connect_from(server, from, person(name, None, "general")).await
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_crowded_room_names_the_first_hundred_and_stops_announcing() {
     let history = support::history();
-    let server = TestServer::start(&history).await;
-    let mut first = enter(&server, Transport::Websocket, "P000", "general").await;
+    let server = behind_a_proxy(&history).await;
+    // A crowd is many people from many addresses.
+    let mut first = enter_from(&server, address(0), "P000").await;
     let mut crowd = Vec::new();
     for n in 1..=PRESENCE_NAMES {
-        let mut person = enter(
-            &server,
-            Transport::Websocket,
-            &format!("P{n:03}"),
-            "general",
-        )
-        .await;
+        let mut person = enter_from(&server, address(n), &format!("P{n:03}")).await;
         // An arrival's presence list comes after its announcement: waiting for it admits the
         // crowd one by one, so which arrival tipped the room over is not a race.
         person.next_as::<Presence>(PRESENCE).await;
@@ -112,7 +127,7 @@ async fn a_crowded_room_names_the_first_hundred_and_stops_announcing() {
     }
     first.assert_no(USER_JOINED).await;
 
-    let mut newcomer = enter(&server, Transport::Websocket, "Zoe", "general").await;
+    let mut newcomer = enter_from(&server, address(PRESENCE_NAMES + 1), "Zoe").await;
     let presence: Presence = newcomer.next_as(PRESENCE).await;
     assert_eq!(presence.users.len(), PRESENCE_NAMES);
     assert_eq!(presence.online, PRESENCE_NAMES + 2);
@@ -124,6 +139,46 @@ async fn a_crowded_room_names_the_first_hundred_and_stops_announcing() {
     // Leaving a crowded room is not announced either.
     crowd.pop().unwrap().socket.disconnect().await.unwrap();
     first.assert_no(USER_LEFT).await;
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_address_with_a_hundred_identities_neither_silences_a_room_nor_hides_its_people() {
+    let history = support::history();
+    let server = behind_a_proxy(&history).await;
+    let mut ana = enter_from(&server, address(1), "Ana").await;
+    ana.next_as::<Presence>(PRESENCE).await;
+    // Fresh identities cost nothing: one machine takes more than a presence list holds, under
+    // names that sort before everybody else's.
+    let mut bots = Vec::new();
+    for n in 0..=PRESENCE_NAMES {
+        let mut bot = enter_from(&server, address(666), &format!("Aaa{n:03}")).await;
+        bot.next_as::<Presence>(PRESENCE).await;
+        bots.push(bot);
+    }
+
+    let mut beto = enter_from(&server, address(2), "Beto").await;
+    let presence: Presence = beto.next_as(PRESENCE).await;
+    assert_eq!(presence.online, PRESENCE_NAMES + 3, "everyone is counted");
+    assert_eq!(presence.users.len(), PRESENCE_NAMES);
+    let listed = names(&presence);
+    assert!(
+        listed.contains(&"Ana") && listed.contains(&"Beto"),
+        "the people of other addresses are named: {listed:?}"
+    );
+    // Ana still hears who comes and goes (the bots' arrivals too: one address's handshake rate
+    // bounds them).
+    let arrival = loop {
+        let notice: UserEvent = ana.next_as(USER_JOINED).await;
+        if !notice.user.starts_with("Aaa") {
+            break notice;
+        }
+    };
+    assert_eq!(arrival, notice(&beto, "Beto", "general"));
+    let departed = notice(&beto, "Beto", "general");
+    beto.socket.disconnect().await.unwrap();
+    assert_eq!(ana.next_as::<UserEvent>(USER_LEFT).await, departed);
+    drop(bots);
     server.stop().await;
 }
 

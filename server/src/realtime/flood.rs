@@ -258,6 +258,13 @@ struct Held {
     address: Option<IpAddr>,
 }
 
+impl Admission {
+    /// The address the connection counts under ([`counted`]), if known.
+    pub fn address(&self) -> Option<IpAddr> {
+        self.0.address
+    }
+}
+
 impl Drop for Held {
     fn drop(&mut self) {
         let Some(address) = self.address else { return };

@@ -194,7 +194,8 @@ async fn on_connect<A: Adapter>(socket: SocketRef<A>, State(realtime): State<Rea
     if let Some(node_room) = &realtime.node_room {
         socket.join(node_room.clone());
     }
-    realtime.presence.arrive(&socket, &session).await;
+    let address = handshake::admission_of(&socket).address();
+    realtime.presence.arrive(&socket, &session, address).await;
     if let Some(offset) = identity.offset {
         let Some(recent) = history::recent(&realtime.store, &identity.room, offset).await else {
             return;
@@ -255,5 +256,6 @@ async fn on_disconnect<A: Adapter>(
             transports.close(&socket);
         });
     }
-    realtime.presence.depart(&socket, &session).await;
+    let address = handshake::admission_of(&socket).address();
+    realtime.presence.depart(&socket, &session, address).await;
 }

@@ -8,7 +8,7 @@ pub mod raw;
 pub mod slow_reader;
 
 use std::{
-    net::SocketAddr,
+    net::{IpAddr, SocketAddr},
     sync::{Arc, Mutex},
     time::Duration,
 };
@@ -213,12 +213,20 @@ impl ChatClient {
         transport: Transport,
         auth: Handshake,
     ) -> Result<Self, String> {
-        Self::open(server, transport, auth, false).await
+        Self::open(server, transport, auth, false, None).await
+    }
+
+    /// Connects over websocket as if from `from`, by the header a reverse proxy adds: the server
+    /// must trust it (`trust_forwarded_for`).
+    pub async fn connect_from(server: &impl Address, from: IpAddr, auth: Handshake) -> Self {
+        Self::open(server, Transport::Websocket, auth, false, Some(from))
+            .await
+            .expect("server admits the client")
     }
 
     /// A client that, like the browser's, reconnects when the connection is lost.
     pub async fn connect_reconnecting(server: &impl Address, transport: Transport) -> Self {
-        Self::open(server, transport, Handshake::default(), true)
+        Self::open(server, transport, Handshake::default(), true, None)
             .await
             .expect("server admits the client")
     }
@@ -228,13 +236,18 @@ impl ChatClient {
         transport: Transport,
         auth: Handshake,
         reconnect: bool,
+        from: Option<IpAddr>,
     ) -> Result<Self, String> {
         let (record, inbox) = mpsc::unbounded_channel();
         let (admitted, is_admitted) = oneshot::channel::<Result<(), String>>();
         let admitted = Arc::new(Mutex::new(Some(admitted)));
         let refused = admitted.clone();
         let reconnected = record.clone();
-        let socket = ClientBuilder::new(server.url())
+        let mut builder = ClientBuilder::new(server.url());
+        if let Some(from) = from {
+            builder = builder.opening_header("X-Forwarded-For", from.to_string());
+        }
+        let socket = builder
             .transport_type(transport.into())
             .reconnect(reconnect)
             .reconnect_delay(50, 500)
