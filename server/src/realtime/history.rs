@@ -1,5 +1,5 @@
 //! Server delivery: replay what a client missed since its offset, on every (re)connect (bounded:
-//! [`replay_recent`]), and to a whole node's rooms after a Redis outage ([`replay`], from
+//! [`recent`]), and to a whole node's rooms after a Redis outage ([`replay`], from
 //! `cluster`).
 
 use std::future::Future;
