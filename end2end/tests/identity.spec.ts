@@ -37,7 +37,7 @@ test('my messages are mine from every tab and after a reload; two Anas are told 
   await secondTab.close();
 });
 
-test('a message of another room never shows, whatever arrives on the socket', async ({ openChat }) => {
+test('a message or notice of another room never shows, whatever arrives on the socket', async ({ openChat }) => {
   const page = await openChat('/', 'Ana');
   await connected(page);
   // From now on the page's websocket passes through here, and a forged frame can be slipped in
@@ -67,4 +67,15 @@ test('a message of another room never shows, whatever arrives on the socket', as
   toPage(forged('general', 900_003, 'de esta sala'));
   // The last one shows: the two before it were dropped, not merely late.
   await expect(page.locator('#listado-msjs .message__text')).toHaveText(['de esta sala']);
+
+  // Nor does another room's presence list or "stop typing" change what this page shows.
+  const about = (event: string, room: string, user: string, person: string) =>
+    `42${JSON.stringify([event, { user, person, room }])}`;
+  toPage(about('typing', 'general', 'Beto', 'p-beto'));
+  await expect(page.locator('#escribiendo')).toHaveText('Beto está escribiendo…');
+  toPage(about('stop typing', 'otra', 'Beto', 'p-beto'));
+  toPage(`42${JSON.stringify(['presence', { room: 'otra', users: [{ person: 'p-mallory', name: 'Mallory' }], online: 1 }])}`);
+  toPage(about('user joined', 'general', 'Carla', 'p-carla'));
+  await expect(page.locator('#personas li')).toHaveText(['Ana', 'Carla']);
+  await expect(page.locator('#escribiendo')).toHaveText('Beto está escribiendo…');
 });

@@ -49,6 +49,7 @@ pub(super) fn connect(
     // A notice about another room is none of this page's business, whoever sent it.
     let here = room.clone();
     let elsewhere = move |event: &UserEvent| event.room != here;
+    let presence_room = room.clone();
     // Read at every (re)connection: another tab may have been given the browser's identity since.
     let socket = Socket::connect(move || Handshake {
         name: Some(name.get_untracked()),
@@ -162,6 +163,9 @@ pub(super) fn connect(
         state.older.set_value((false, false));
     });
     socket.on(PRESENCE, move |presence: Presence| {
+        if presence.room != presence_room {
+            return;
+        }
         state
             .unnamed
             .set(presence.online.saturating_sub(presence.users.len()));
@@ -169,7 +173,8 @@ pub(super) fn connect(
     });
     // The server announces people, not tabs: each arrival is a new person, even with a name
     // somebody else has.
-    let (elsewhere_left, elsewhere_typing) = (elsewhere.clone(), elsewhere.clone());
+    let (elsewhere_left, elsewhere_typing, elsewhere_stopped) =
+        (elsewhere.clone(), elsewhere.clone(), elsewhere.clone());
     socket.on(USER_JOINED, move |event: UserEvent| {
         if elsewhere(&event) {
             return;
@@ -225,7 +230,9 @@ pub(super) fn connect(
         );
     });
     socket.on(STOP_TYPING, move |event: UserEvent| {
-        stop_typing(&event.person)
+        if !elsewhere_stopped(&event) {
+            stop_typing(&event.person)
+        }
     });
     Ok(socket)
 }
