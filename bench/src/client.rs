@@ -67,6 +67,17 @@ pub struct Connector {
     http: reqwest::Client,
 }
 
+/// The `n`th client address of a part of a run: 127.`part`.x.y, which reaches a server on
+/// loopback and is another address to its per-address limits.
+pub fn loopback_address(part: u8, n: usize) -> IpAddr {
+    IpAddr::V4(std::net::Ipv4Addr::new(
+        127,
+        part,
+        (n / 250) as u8,
+        (n % 250 + 1) as u8,
+    ))
+}
+
 impl Connector {
     pub fn new(transport: Transport) -> Self {
         Self::from_address(transport, None)

@@ -43,6 +43,10 @@ struct Args {
     /// Handshakes in flight at once.
     #[arg(long, default_value_t = 256)]
     connect_concurrency: usize,
+    /// How many addresses of 127.0.0.0/8 the clients come from, in turn: people in a room come
+    /// from many, and the server counts its crowds by address (1: all from 127.0.0.1).
+    #[arg(long, default_value_t = 1)]
+    addresses: usize,
     /// The handshake's `auth` object, as JSON (empty: none, like the seed's page).
     #[arg(long, default_value = "")]
     auth: String,
@@ -67,6 +71,7 @@ fn main() -> anyhow::Result<()> {
         duration: Duration::from_secs_f64(args.duration),
         payload_bytes: args.payload,
         connect_concurrency: args.connect_concurrency.max(1),
+        addresses: args.addresses,
         auth: args.auth,
         connect_timeout: Duration::from_secs(20),
         settle: Duration::from_secs_f64(args.settle),

@@ -17,7 +17,7 @@ use hdrhistogram::Histogram;
 use tokio::{sync::watch, task::spawn_local};
 
 use crate::{
-    client::{classify, Client, ClientError, Connector, Incoming, Transport},
+    client::{classify, loopback_address, Client, ClientError, Connector, Incoming, Transport},
     payload::Payload,
     probe::{self, Processes},
     report::{Connects, Cost, Delivery, Latency, Report, Warning},
@@ -41,6 +41,9 @@ pub struct Plan {
     pub payload_bytes: usize,
     /// Handshakes in flight at once.
     pub connect_concurrency: usize,
+    /// How many addresses the clients come from, in turn (127.3.x.y); at most 1: the system's
+    /// choice (127.0.0.1).
+    pub addresses: usize,
     /// The `auth` of every handshake (JSON object, or empty).
     pub auth: String,
     pub connect_timeout: Duration,
@@ -48,6 +51,16 @@ pub struct Plan {
     pub settle: Duration,
     /// How long after the last send stragglers may still arrive.
     pub drain: Duration,
+}
+
+/// Where the plan's clients connect from.
+fn connectors(plan: &Plan) -> Vec<Connector> {
+    if plan.addresses <= 1 {
+        return vec![Connector::new(plan.transport)];
+    }
+    (0..plan.addresses)
+        .map(|n| Connector::from_address(plan.transport, Some(loopback_address(3, n))))
+        .collect()
 }
 
 /// What every receiver tallies, shared by all on the one thread.
@@ -151,7 +164,7 @@ pub async fn run_during<T>(
     let crowd = Crowd {
         count: plan.clients,
         urls: &plan.urls,
-        connectors: &[Connector::new(plan.transport)],
+        connectors: &connectors(&plan),
         auth: &plan.auth,
         timeout: plan.connect_timeout,
         concurrency: plan.connect_concurrency,

@@ -15,7 +15,6 @@
 use std::{
     cell::RefCell,
     fmt,
-    net::{IpAddr, Ipv4Addr},
     rc::Rc,
     time::{Duration, Instant},
 };
@@ -24,7 +23,7 @@ use serde::{Deserialize, Serialize};
 use tokio::task::spawn_local;
 
 use crate::{
-    client::{Client, ClientError, Connector, Transport},
+    client::{loopback_address, Client, ClientError, Connector, Transport},
     probe::{self, Processes},
     report::{Connects, Report},
     run::{connect_all, run_during, Crowd, Plan},
@@ -253,7 +252,7 @@ const STORM_AUTH: &str = r#"{"room":"tormenta","name":"Tormenta"}"#;
 /// drop.
 async fn waves(url: &str, storm: &Storm, until: Instant) -> StormReport {
     let connectors: Vec<Connector> = (0..storm.addresses.max(1))
-        .map(|n| Connector::from_address(Transport::Websocket, Some(address(1, n))))
+        .map(|n| Connector::from_address(Transport::Websocket, Some(loopback_address(1, n))))
         .collect();
     let urls = [url.to_owned()];
     let mut report = StormReport::default();
@@ -291,7 +290,8 @@ async fn flood_until(url: &str, flooders: usize, until: Instant) -> FloodReport 
     let report = Rc::new(RefCell::new(FloodReport::default()));
     let tasks: Vec<_> = (0..flooders)
         .map(|n| {
-            let connector = Connector::from_address(Transport::Websocket, Some(address(2, n)));
+            let connector =
+                Connector::from_address(Transport::Websocket, Some(loopback_address(2, n)));
             let (url, report) = (url.to_owned(), report.clone());
             spawn_local(async move {
                 while Instant::now() < until {
@@ -390,16 +390,6 @@ async fn connections_back_to(url: &str, baseline: Option<u64>) -> anyhow::Result
         }
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
-}
-
-/// The `n`th address of a part of the run: 127.0.`part`.(n + 1).
-fn address(part: u8, n: usize) -> IpAddr {
-    IpAddr::V4(Ipv4Addr::new(
-        127,
-        part,
-        (n / 250) as u8,
-        (n % 250 + 1) as u8,
-    ))
 }
 
 fn mib(bytes: u64) -> String {

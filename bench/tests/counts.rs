@@ -58,6 +58,7 @@ fn every_message_counted_once(transport: Transport) {
         duration: Duration::from_secs(1),
         payload_bytes: 128,
         connect_concurrency: 8,
+        addresses: 1,
         auth: String::new(),
         connect_timeout: Duration::from_secs(10),
         settle: Duration::from_millis(200),

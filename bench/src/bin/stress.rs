@@ -102,6 +102,7 @@ fn main() -> anyhow::Result<ExitCode> {
             duration: Duration::ZERO,
             payload_bytes: 128,
             connect_concurrency: 16,
+            addresses: 1,
             auth: String::new(),
             connect_timeout: Duration::from_secs(30),
             settle: Duration::from_secs(1),
