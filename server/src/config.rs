@@ -142,6 +142,13 @@ pub struct Config {
     #[arg(long, env = "CHAT_SHUTDOWN_SECONDS", default_value_t = 10.0)]
     pub shutdown_seconds: f64,
 
+    /// Seconds a connection may leave what the server sends it unread (its receive window shut:
+    /// it stopped reading) before the kernel closes it (`TCP_USER_TIMEOUT`). A client that
+    /// stopped reading has its chat session closed at once, but its connection's writer waits
+    /// on the socket until this. 0: the system's default (minutes, or never).
+    #[arg(long, env = "CHAT_STALLED_READER_SECONDS", default_value_t = 30.0)]
+    pub stalled_reader_seconds: f64,
+
     /// Log lines as human-readable text or as one JSON object per line (for a log collector).
     /// What is logged is chosen with RUST_LOG (default `info`); the websocket library's frame
     /// logs, which would carry private tokens, stay at `info` whatever it says.
@@ -164,6 +171,11 @@ impl Config {
     /// How long a graceful shutdown may take.
     pub fn shutdown_grace(&self) -> Duration {
         seconds(self.shutdown_seconds)
+    }
+
+    /// How long a connection may leave the server's writes unread.
+    pub fn stalled_reader(&self) -> Duration {
+        seconds(self.stalled_reader_seconds)
     }
 
     pub fn flood_limits(&self) -> FloodLimits {

@@ -36,6 +36,8 @@ pub struct App {
     pub grace: Duration,
     /// The messages being stored, which a graceful shutdown waits for.
     pub writes: TaskTracker,
+    /// How long a connection may leave the server's writes unread.
+    pub stalled_reader: Duration,
 }
 
 pub async fn app(config: &Config) -> anyhow::Result<App> {
@@ -69,6 +71,7 @@ pub async fn app(config: &Config) -> anyhow::Result<App> {
         writes: Default::default(),
     };
     let grace = config.shutdown_grace();
+    let stalled_reader = config.stalled_reader();
     let writes = realtime.writes.clone();
     let origins = http::origin::AllowedOrigins::new(&config.allowed_origins);
     Ok(match &config.redis_url {
@@ -79,6 +82,7 @@ pub async fn app(config: &Config) -> anyhow::Result<App> {
                 io: Io::Single(io),
                 grace,
                 writes,
+                stalled_reader,
             }
         }
         Some(url) => {
@@ -93,6 +97,7 @@ pub async fn app(config: &Config) -> anyhow::Result<App> {
                 io: Io::Cluster(io),
                 grace,
                 writes,
+                stalled_reader,
             }
         }
     })
@@ -151,10 +156,11 @@ pub async fn serve(
         io,
         grace,
         writes,
+        stalled_reader,
     }: App,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let listener = http::transports::ClosableListener(listener);
+    let listener = http::transports::ClosableListener::new(listener, stalled_reader);
     let (stopping, began) = tokio::sync::oneshot::channel::<()>();
     // The peer's address is what flood control counts by; its closer ends a transport.
     let service = router.into_make_service_with_connect_info::<http::transports::Peer>();

@@ -3,12 +3,13 @@
 mod support;
 
 use protocol::{
-    Ack, ChatMessage, Handshake, Skipped, HISTORY, HISTORY_PAGE, HISTORY_SKIPPED, NEW_MESSAGE,
-    REPLAY_MAX_BYTES, REPLAY_MAX_MESSAGES,
+    Ack, ChatMessage, Handshake, Skipped, UserEvent, HISTORY, HISTORY_PAGE, HISTORY_SKIPPED,
+    NEW_MESSAGE, REPLAY_MAX_BYTES, REPLAY_MAX_MESSAGES, USER_JOINED, USER_LEFT,
 };
 use rust_socketio::Payload;
 use serde_json::json;
 use support::{
+    raw::RawClient,
     slow_reader::{fill, history_page},
     ChatClient, TestServer, Transport,
 };
@@ -209,5 +210,24 @@ async fn a_reader_that_stops_reading_during_a_burst_ends_with_every_message_once
     let history = support::history();
     let server = TestServer::start(&history).await;
     support::slow_reader::stops_reading_during_a_burst(&server, &server).await;
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_reader_that_never_reads_again_leaves_and_frees_its_place() {
+    let history = support::history();
+    let mut config = support::config_on(&history);
+    config.stalled_reader_seconds = 2.0;
+    let server = TestServer::start_unlimited(config).await;
+    let mut writer = ChatClient::connect(&server, Transport::Websocket).await;
+    let mut reader = RawClient::open(server.addr, Some(4096)).await;
+    assert!(reader.join("{}").await.starts_with("40"));
+    writer.next_as::<UserEvent>(USER_JOINED).await;
+    // More than its buffers hold, and it never reads again: its connection's writer is stuck
+    // on a shut receive window until the kernel gives up on it.
+    fill(&writer, 6_000, |n| format!("{n:05} {}", "x".repeat(1_000))).await;
+    writer.next_as::<UserEvent>(USER_LEFT).await;
+    server.wait_for_clients(1).await;
+    drop(reader);
     server.stop().await;
 }

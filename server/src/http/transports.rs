@@ -146,16 +146,38 @@ impl AsyncWrite for Closable {
 /// included), with `TCP_NODELAY`: chat frames are small and must leave at once — with Nagle's
 /// algorithm a frame written while the previous one is unacknowledged waits for the peer's
 /// delayed ACK (up to 40 ms on Linux).
-pub struct ClosableListener(pub TcpListener);
+pub struct ClosableListener {
+    listener: TcpListener,
+    stalled_reader: Duration,
+}
+
+impl ClosableListener {
+    /// Accepts from `listener`; each connection is closed by the kernel once what the server
+    /// sent it has waited unread for `stalled_reader` (zero: the system's default).
+    pub fn new(listener: TcpListener, stalled_reader: Duration) -> Self {
+        Self {
+            listener,
+            stalled_reader,
+        }
+    }
+}
 
 impl Listener for ClosableListener {
     type Io = Closable;
     type Addr = SocketAddr;
 
     async fn accept(&mut self) -> (Self::Io, Self::Addr) {
-        let (stream, addr) = Listener::accept(&mut self.0).await;
+        let (stream, addr) = Listener::accept(&mut self.listener).await;
         if let Err(error) = stream.set_nodelay(true) {
             tracing::debug!(%error, "cannot set TCP_NODELAY on a connection");
+        }
+        // A peer that stops reading shuts its receive window, and the kernel would probe it
+        // forever; the websocket writer, blocked on it, cannot be cancelled in between. This
+        // bounds how long (and so how long such a peer holds its place and its presence).
+        if let Err(error) =
+            socket2::SockRef::from(&stream).set_tcp_user_timeout(Some(self.stalled_reader))
+        {
+            tracing::debug!(%error, "cannot set TCP_USER_TIMEOUT on a connection");
         }
         let closable = Closable {
             stream,
@@ -165,7 +187,7 @@ impl Listener for ClosableListener {
     }
 
     fn local_addr(&self) -> io::Result<Self::Addr> {
-        self.0.local_addr()
+        self.listener.local_addr()
     }
 }
 
@@ -279,7 +301,7 @@ mod tests {
     async fn a_closed_connection_ends_for_its_reader_and_its_writer() {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
-        let mut listener = ClosableListener(listener);
+        let mut listener = ClosableListener::new(listener, Duration::ZERO);
         let mut client = TcpStream::connect(addr).await.unwrap();
         let (mut served, _) = listener.accept().await;
         let closer = served.closer.clone();

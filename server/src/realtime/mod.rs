@@ -236,9 +236,9 @@ async fn on_disconnect<A: Adapter>(
     info!(id = %socket.id, %reason, "user disconnected");
     realtime.metrics.disconnected();
     if reason == DisconnectReason::BufferFull {
-        // The engine has let the session go, but its websocket writer may be stuck writing to
-        // a peer that reads nothing: the connection itself is closed, so that the client sees
-        // it and comes back.
+        // Called once the session's websocket writer has let go: the peer read again, or it
+        // read nothing and the kernel gave up on it (`Config::stalled_reader_seconds`). The
+        // connection itself is closed, so that a client still there sees it and comes back.
         warn!(id = %socket.id, "a client cannot keep up: closing its connection, it resumes from what it has");
         realtime.metrics.slow_reader_closed();
         realtime.transports.close(&socket);
