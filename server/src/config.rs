@@ -243,18 +243,27 @@ const SIGNALS_PER_ADDRESS: Rate = Rate {
 };
 
 /// A URL as it may be logged: its password (`postgres://chat:secret@db/chat`, or a `password`
-/// query parameter) replaced by `***`. Something that does not parse as a URL (a password with
-/// an unescaped `/` or `#` is enough) keeps only its scheme and what follows the last `@`: it
-/// may hold a password we cannot find.
+/// query parameter) replaced by `***`. Something that does not parse as a URL, or parses with
+/// an `@` after its host (a password with an unescaped `/` or `#` does either), keeps only its
+/// scheme and what follows the last `@`: it may hold a password we cannot find.
 pub fn redacted(url: &str) -> String {
     const HIDDEN: &str = "***";
-    let Ok(mut parsed) = url::Url::parse(url) else {
-        return match (url.split_once("://"), url.rsplit_once('@')) {
-            (Some((scheme, _)), Some((_, host))) => format!("{scheme}://{HIDDEN}@{host}"),
-            (Some((scheme, _)), None) => format!("{scheme}://{HIDDEN}"),
-            (None, _) => HIDDEN.to_owned(),
-        };
+    let unparsed = || match (url.split_once("://"), url.rsplit_once('@')) {
+        (Some((scheme, _)), Some((_, host))) => format!("{scheme}://{HIDDEN}@{host}"),
+        (Some((scheme, _)), None) => format!("{scheme}://{HIDDEN}"),
+        (None, _) => HIDDEN.to_owned(),
     };
+    let Ok(mut parsed) = url::Url::parse(url) else {
+        return unparsed();
+    };
+    let after_host = [Some(parsed.path()), parsed.query(), parsed.fragment()];
+    if after_host
+        .into_iter()
+        .flatten()
+        .any(|part| part.contains('@'))
+    {
+        return unparsed();
+    }
     if parsed.password().is_some() {
         // Only a URL that cannot have a password refuses one; this one had one.
         parsed.set_password(Some(HIDDEN)).ok();
@@ -315,6 +324,8 @@ mod tests {
         for url in [
             "postgres://chat:se/cret@db.internal/chat",
             "redis://:hun#ter2@127.0.0.1:6379",
+            // Parses: host `chat`, port 5432, path `/cret@db.internal/chat`.
+            "postgres://chat:5432/cret@db.internal/chat",
         ] {
             let shown = redacted(url);
             assert!(
