@@ -2,16 +2,23 @@ use anyhow::Context;
 use clap::Parser;
 use server::{config::LogFormat, Config};
 use tokio::net::{TcpListener, TcpSocket};
-use tracing::info;
-use tracing_subscriber::EnvFilter;
+use tracing::{info, Level};
+use tracing_subscriber::{
+    filter::{filter_fn, FilterFn},
+    fmt,
+    prelude::*,
+    EnvFilter,
+};
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let config = Config::parse();
-    let logs = tracing_subscriber::fmt().with_env_filter(log_filter());
+    let logs = tracing_subscriber::registry().with(log_filter());
     match config.log_format {
-        LogFormat::Text => logs.init(),
-        LogFormat::Json => logs.json().init(),
+        LogFormat::Text => logs.with(fmt::layer().with_filter(payload_free())).init(),
+        LogFormat::Json => logs
+            .with(fmt::layer().json().with_filter(payload_free()))
+            .init(),
     }
 
     let app = server::app(&config).await?;
@@ -24,15 +31,23 @@ async fn main() -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Libraries whose finest levels log every frame's payload, and with it the private identity
-/// tokens a handshake carries (server/tests/lifecycle.rs): capped whatever RUST_LOG asks.
-const PAYLOAD_LOGGERS: [&str; 2] = ["tungstenite=info", "tokio_tungstenite=info"];
+/// Libraries (targets and their modules) whose finest levels log every frame's payload, and
+/// with it the private identity tokens a handshake carries (server/tests/lifecycle.rs).
+const PAYLOAD_LOGGERS: [&str; 2] = ["tungstenite", "tokio_tungstenite"];
 
-/// RUST_LOG (default `info`), with [`PAYLOAD_LOGGERS`] capped.
+/// RUST_LOG, default `info`.
 fn log_filter() -> EnvFilter {
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-    PAYLOAD_LOGGERS.into_iter().fold(filter, |filter, cap| {
-        filter.add_directive(cap.parse().expect("the caps are valid directives"))
+    EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"))
+}
+
+/// Drops [`PAYLOAD_LOGGERS`]' events finer than `info`, whatever RUST_LOG asks (a filter of its
+/// own: in RUST_LOG a directive for a module overrides one for its crate).
+fn payload_free() -> FilterFn<impl Fn(&tracing::Metadata<'_>) -> bool> {
+    filter_fn(|metadata| {
+        *metadata.level() <= Level::INFO
+            || !PAYLOAD_LOGGERS
+                .iter()
+                .any(|logger| metadata.target().starts_with(logger))
     })
 }
 

@@ -273,7 +273,12 @@ fn startup_errors_do_not_print_passwords() {
 #[tokio::test]
 async fn private_tokens_never_reach_the_logs_even_at_the_finest_level() {
     let history = tempfile::tempdir().unwrap();
-    let server = Process::start_logging(&history, &[], "trace");
+    // A directive for a module outranks one for its crate: both are asked for.
+    let server = Process::start_logging(
+        &history,
+        &[],
+        "trace,tungstenite::protocol=trace,tokio_tungstenite=trace",
+    );
     let first = ChatClient::connect(&server, Transport::Websocket).await;
     let token = first.credentials.token.clone();
     // The token travels in a handshake, and its holder chats and leaves.
