@@ -62,6 +62,9 @@ struct Here {
     persons: BTreeMap<String, (String, String)>,
     /// How many of [`Self::persons`] count under each address.
     per_address: BTreeMap<String, usize>,
+    /// [`Self::persons`] as the crowd rule counts them: at most [`COUNTED_PER_ADDRESS`] of
+    /// one address.
+    counted: usize,
     /// As many people as a presence list holds ([`fairest`]).
     first: Vec<Listed>,
 }
@@ -110,7 +113,7 @@ impl Here {
                 name: name.clone(),
             });
         }
-        let per_address = by_address
+        let per_address: BTreeMap<String, usize> = by_address
             .iter()
             .map(|(address, members)| ((*address).to_owned(), members.len()))
             .collect();
@@ -125,9 +128,14 @@ impl Here {
             })
             .collect();
         let first = fairest(listed);
+        let counted = per_address
+            .values()
+            .map(|&people| people.min(COUNTED_PER_ADDRESS))
+            .sum();
         Self {
             persons,
             per_address,
+            counted,
             first,
         }
     }
@@ -136,16 +144,12 @@ impl Here {
     /// arrivals and departures to everyone: more than [`PRESENCE_NAMES`] people counting at
     /// most [`COUNTED_PER_ADDRESS`] of one address, or more than [`CROWD_PEOPLE`] at all.
     fn crowded(&self, joining: Option<&Tag>) -> bool {
-        let mut per_address = self.per_address.clone();
-        let mut persons = self.persons.len();
+        let (mut persons, mut counted) = (self.persons.len(), self.counted);
         if let Some(tag) = joining.filter(|tag| !self.persons.contains_key(&tag.person)) {
-            *per_address.entry(tag.address.clone()).or_default() += 1;
             persons += 1;
+            let of_address = self.per_address.get(&tag.address).copied().unwrap_or(0);
+            counted += usize::from(of_address < COUNTED_PER_ADDRESS);
         }
-        let counted: usize = per_address
-            .values()
-            .map(|&people| people.min(COUNTED_PER_ADDRESS))
-            .sum();
         counted > PRESENCE_NAMES || persons > CROWD_PEOPLE
     }
 }
