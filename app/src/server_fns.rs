@@ -3,18 +3,8 @@
 //! the `Backend` the server provides as context.
 
 use leptos::prelude::*;
-use serde::{Deserialize, Serialize};
 
-use protocol::ChatMessage;
-
-/// A page of a room's history, oldest first, and the offset to resume live delivery from.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct HistoryPage {
-    pub messages: Vec<ChatMessage>,
-    /// The highest offset of the whole store when the page was read: every later message of
-    /// the room reaches the page through the socket's replay, even if the room was empty.
-    pub offset: i64,
-}
+pub use protocol::HistoryPage;
 
 #[server(endpoint = "historial")]
 pub async fn load_history(room: String, before: Option<i64>) -> Result<HistoryPage, ServerFnError> {
@@ -61,5 +51,18 @@ pub mod backend {
         Room(#[from] HandshakeError),
         #[error(transparent)]
         Message(#[from] Rejection),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use leptos::server_fn::ServerFn;
+
+    #[test]
+    fn the_history_endpoint_is_where_the_protocol_says() {
+        assert_eq!(
+            <super::LoadHistory as ServerFn>::PATH,
+            protocol::HISTORY_PAGE_PATH
+        );
     }
 }

@@ -210,6 +210,22 @@ impl ChatMessage {
     }
 }
 
+/// Where a page of a room's history is read over HTTP: a POST of `room` and, optionally,
+/// `before` (form-encoded), answered with a [`HistoryPage`] in JSON. The page's server function
+/// `load_history` (app crate) serves it; clients without Leptos read it here.
+pub const HISTORY_PAGE_PATH: &str = "/api/historial";
+
+/// A page of a room's history: up to [`HISTORY_PAGE`] messages before the asked-for id (or the
+/// newest), oldest first, without client offsets, and the offset to resume live delivery from.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HistoryPage {
+    pub messages: Vec<ChatMessage>,
+    /// The highest offset of the whole store (every room's) when the page was read: every
+    /// later message of this room reaches a client through the socket's replay from it, even
+    /// if the room was empty.
+    pub offset: i64,
+}
+
 /// The first argument of `"nuevo mensaje"` as a client sent it: the seed sends a string, and
 /// anything else is refused rather than guessed at.
 #[derive(Debug, Deserialize)]

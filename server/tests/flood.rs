@@ -266,7 +266,7 @@ async fn room_lists_and_history_pages_are_limited_per_address_and_answered_when_
         assert!(rooms.is_array(), "{rooms}");
     }
     let page = reqwest::Client::new()
-        .post(format!("{}/api/historial", server.url()))
+        .post(format!("{}{}", server.url(), protocol::HISTORY_PAGE_PATH))
         .form(&[("room", "general")]);
     assert_eq!(
         page.try_clone().unwrap().send().await.unwrap().status(),
@@ -300,7 +300,7 @@ async fn room_pages_are_reads_limited_per_address_and_static_files_are_not() {
     assert_eq!(get("/").await.status(), 200);
     assert_eq!(get("/sala/otra").await.status(), 200);
     let history_page = http
-        .post(format!("{}/api/historial", server.url()))
+        .post(format!("{}{}", server.url(), protocol::HISTORY_PAGE_PATH))
         .form(&[("room", "general")]);
     assert_eq!(history_page.send().await.unwrap().status(), 200);
     let refused = get("/sala/general").await;

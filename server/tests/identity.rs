@@ -196,7 +196,11 @@ async fn a_client_offset_is_shown_to_its_author_only() {
 
     // The history pages (the page's server function) show nobody's.
     let page = reqwest::Client::new()
-        .post(format!("http://{}/api/historial", server.addr))
+        .post(format!(
+            "http://{}{}",
+            server.addr,
+            protocol::HISTORY_PAGE_PATH
+        ))
         .form(&[("room", "general")])
         .send()
         .await

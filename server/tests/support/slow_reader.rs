@@ -3,8 +3,10 @@
 
 use std::collections::BTreeMap;
 
-use app::server_fns::HistoryPage;
-use protocol::{Ack, ChatMessage, Handshake, Skipped, HISTORY, HISTORY_SKIPPED, NEW_MESSAGE};
+use protocol::{
+    Ack, ChatMessage, Handshake, HistoryPage, Skipped, HISTORY, HISTORY_PAGE_PATH, HISTORY_SKIPPED,
+    NEW_MESSAGE,
+};
 use serde_json::json;
 
 use super::{raw::RawClient, Address, ChatClient, Transport, PATIENCE};
@@ -45,7 +47,7 @@ pub async fn history_page(server: &impl Address, before: Option<i64>) -> History
         form.push(("before", before.to_string()));
     }
     let body = reqwest::Client::new()
-        .post(format!("{}/api/historial", server.url()))
+        .post(format!("{}{HISTORY_PAGE_PATH}", server.url()))
         .form(&form)
         .send()
         .await
