@@ -54,6 +54,20 @@ impl Cluster {
     }
 }
 
+/// The server binary: this package's own, or — from another package's tests, which share these
+/// fixtures (the CLI's) — the one `cargo test` built beside them.
+fn server_binary() -> std::path::PathBuf {
+    match option_env!("CARGO_BIN_EXE_server") {
+        Some(binary) => binary.into(),
+        None => {
+            let test = std::env::current_exe().expect("the test binary has a path");
+            // target/<profile>/deps/<test> → target/<profile>/server
+            let profile = test.parent().and_then(|deps| deps.parent());
+            profile.expect("tests run from target/").join("server")
+        }
+    }
+}
+
 /// One server process.
 pub struct Node {
     pub addr: SocketAddr,
@@ -70,7 +84,7 @@ impl Node {
     /// A node of the cluster whose database is at `database_url`, reaching Redis at
     /// `redis_url` (the cluster's, or a way to it of the test's own).
     pub fn start(database_url: &str, redis_url: &str) -> Self {
-        let mut process = Command::new(env!("CARGO_BIN_EXE_server"))
+        let mut process = Command::new(server_binary())
             .args(["--addr", "127.0.0.1:0"])
             .env("DATABASE_URL", database_url)
             .env("REDIS_URL", redis_url)

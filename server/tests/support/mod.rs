@@ -50,6 +50,16 @@ pub fn config_on(history: &TempDir) -> Config {
     config
 }
 
+/// `config` with every per-connection and per-address limit off.
+fn without_flood_control(mut config: Config) -> Config {
+    config.message_burst = 0;
+    config.address_message_burst = 0;
+    config.max_connections_per_address = 0;
+    config.address_handshake_burst = 0;
+    config.address_request_burst = 0;
+    config
+}
+
 /// A folder for a server's SQLite history; several servers started on it share the history.
 pub fn history() -> TempDir {
     tempfile::tempdir().unwrap()
@@ -63,17 +73,27 @@ impl TestServer {
     }
 
     /// A server on `config` without flood control.
-    pub async fn start_unlimited(mut config: Config) -> Self {
-        config.message_burst = 0;
-        config.address_message_burst = 0;
-        config.max_connections_per_address = 0;
-        config.address_handshake_burst = 0;
-        config.address_request_burst = 0;
-        Self::start_with(config).await
+    pub async fn start_unlimited(config: Config) -> Self {
+        Self::start_with(without_flood_control(config)).await
     }
 
     pub async fn start_with(config: Config) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        Self::serve_on(listener, config).await
+    }
+
+    /// Stops this server and starts another, without flood control, on its address and
+    /// `history`: a restart, as clients connected to it see one.
+    pub async fn restart(self, history: &TempDir) -> Self {
+        let addr = self.addr;
+        self.stop().await;
+        let listener = TcpListener::bind(addr)
+            .await
+            .expect("the address is free again");
+        Self::serve_on(listener, without_flood_control(config_on(history))).await
+    }
+
+    async fn serve_on(listener: TcpListener, config: Config) -> Self {
         let addr = listener.local_addr().unwrap();
         let app = server::app(&config).await.expect("server builds");
         let io = app.io.clone();
