@@ -4,6 +4,7 @@
 import { io, type Socket } from 'socket.io-client';
 import { Cluster, clusterSkipped, skipReason } from '../support/cluster';
 import { connected, expect, send, test as base } from '../support/fixtures';
+import { SalaTail, salaEnv, salaSend } from '../support/sala';
 
 const test = base.extend<{ cluster: Cluster }>({
   cluster: async ({}, use) => {
@@ -186,4 +187,56 @@ test('Redis restarted mid-chat: nodes recover, broadcasting resumes, nothing is 
   const unique = participants.reduce((sum, participant) => sum + participant.ids.size, 0);
   report('redis-restart', { sent: participants.length * each + 1, deliveries, shownOnce: unique, redelivered: deliveries - unique });
   participants.forEach((participant) => participant.close());
+});
+
+/** How many Socket.IO clients node `n` has (its metrics, on the node's own address). */
+async function connectionsOn(cluster: Cluster, n: number): Promise<number> {
+  const metrics = await (await fetch(`${cluster.nodeUrl(n)}/metrics`)).text();
+  return Number(/^chat_connections (\d+)$/m.exec(metrics)?.[1] ?? 0);
+}
+
+test('the terminal client through nginx: send, and a tail whose node is killed', async ({ cluster, openChat }) => {
+  const tail = new SalaTail(salaEnv(cluster.url, 'Lector'), ['--since', '0']);
+  try {
+    // nginx put the tail on some node: find it, and keep the page off it.
+    let tailNode = 0;
+    await expect
+      .poll(async () => {
+        for (const n of [1, 2, 3]) if ((await connectionsOn(cluster, n)) > 0) tailNode = n;
+        return tailNode;
+      })
+      .toBeGreaterThan(0);
+    const pageNode = tailNode === 1 ? 2 : 1;
+    const page = await openChat('/', 'Ana', [cluster.pin(pageNode)]);
+    await connected(page);
+    const expected: string[] = [];
+    const fromTerminal = salaEnv(cluster.url);
+    for (let k = 0; k < 5; k++) {
+      await salaSend(fromTerminal, `terminal ${k}`);
+      expected.push(`terminal ${k}`);
+      await send(page, `página ${k}`);
+      await expect(texts(page).last()).toHaveText(`página ${k}`);
+      expected.push(`página ${k}`);
+    }
+    await expect(texts(page)).toHaveText(expected);
+    await expect.poll(() => tail.texts()).toEqual(expected);
+
+    // The tail's node dies: it reconnects through nginx to another, and misses nothing said
+    // meanwhile.
+    cluster.kill(tailNode);
+    for (let k = 5; k < 15; k++) {
+      await send(page, `página ${k}`);
+      await expect(texts(page).last()).toHaveText(`página ${k}`);
+      expected.push(`página ${k}`);
+    }
+    await salaSend(fromTerminal, 'terminal al final');
+    expected.push('terminal al final');
+    await expect.poll(() => tail.texts(), { timeout: 30_000 }).toEqual(expected);
+    const ids = tail.printed.map((message) => message.id);
+    expect([...ids].sort((a, b) => a - b), 'in order').toEqual(ids);
+    expect(tail.said.filter((line) => line.includes('se perdió la conexión'))).toHaveLength(1);
+    report('terminal-through-nginx', { tailNode, printed: tail.printed.length, expected: expected.length });
+  } finally {
+    tail.stop();
+  }
 });

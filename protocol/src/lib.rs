@@ -13,6 +13,8 @@
 //!   Unicode NFC needs the default feature `nfc`; the page's WASM goes without it (the server
 //!   normalises what it stores).
 
+use std::time::Duration;
+
 pub mod identity;
 pub mod message;
 pub mod text;
@@ -40,5 +42,12 @@ pub const USER_LEFT: &str = "user left";
 /// Client → server without arguments; server → the rest of the room with `UserEvent`.
 pub const TYPING: &str = "typing";
 pub const STOP_TYPING: &str = "stop typing";
+/// How often one connection's [`TYPING`] reaches the room at most (the server drops the rest).
+pub const TYPING_RELAYED_EVERY: Duration = Duration::from_secs(2);
+/// A client says [`STOP_TYPING`] this long after the last key that changed its message.
+pub const TYPING_IDLE: Duration = Duration::from_secs(3);
+/// A client stops showing someone's [`TYPING`] if no new one came within this time (their
+/// [`STOP_TYPING`] may be lost: both are volatile).
+pub const TYPING_FADES_AFTER: Duration = Duration::from_secs(6);
 /// Server → client: the rooms that have someone in them.
 pub const ROOMS: &str = "rooms";

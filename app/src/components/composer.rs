@@ -1,12 +1,7 @@
-use std::time::Duration;
-
 use leptos::{ev::SubmitEvent, html::Input, prelude::*};
 
 use crate::server_fns::PostMessage;
-use protocol::{is_blank, STOP_TYPING, TYPING};
-
-/// After this long without a keystroke the others stop seeing "…está escribiendo".
-const TYPING_IDLE: Duration = Duration::from_secs(3);
+use protocol::{is_blank, STOP_TYPING, TYPING, TYPING_IDLE};
 
 /// `#env-msjs`: a real form, so Enter sends as well as the button. With JavaScript it sends over
 /// the socket; without, the browser posts it to the `post_message` server function.

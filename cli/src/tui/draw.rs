@@ -77,7 +77,7 @@ impl Screen {
         self.draw_input(frame, input, input_lines);
         frame.render_widget(
             Paragraph::new(
-                "Intro: enviar · Alt+Intro: nueva línea · RePág/AvPág · /sala /nombre /salas /salir",
+                "Intro envía · Alt+Intro: otra línea · RePág/AvPág · /sala /nombre /salas /salir",
             )
             .dim(),
             help,

@@ -11,7 +11,9 @@ use std::{
 
 use crossterm::event::{Event, EventStream};
 use futures_util::StreamExt;
-use protocol::{ChatMessage, Credentials, RoomSummary, DEFAULT_NAME};
+use protocol::{
+    ChatMessage, Credentials, RoomSummary, DEFAULT_NAME, TYPING_IDLE, TYPING_RELAYED_EVERY,
+};
 use ratatui::DefaultTerminal;
 use tokio::{sync::mpsc, task::JoinHandle};
 
@@ -29,10 +31,6 @@ use crate::{
 /// cool-down (`CoolingDown`, 10 s by default) is waited out.
 const REDIAL_AFTER: Duration = Duration::from_secs(2);
 const REDIAL_AFTER_REFUSAL: Duration = Duration::from_secs(10);
-/// A `typing` is sent at most this often while keys come, and `stop typing` this long after the
-/// last one.
-const TYPING_EVERY: Duration = Duration::from_secs(2);
-const TYPING_IDLE: Duration = Duration::from_secs(3);
 
 /// Runs the full-screen client until `/salir` or Ctrl+C.
 pub async fn run(settings: &Settings) -> Result<(), Failure> {
@@ -195,7 +193,7 @@ impl Session {
                 self.last_key = Instant::now();
                 let due = self
                     .typing_sent
-                    .is_none_or(|sent| sent.elapsed() >= TYPING_EVERY);
+                    .is_none_or(|sent| sent.elapsed() >= TYPING_RELAYED_EVERY);
                 if let (true, Some(link)) = (due, self.link.clone()) {
                     self.typing_sent = Some(Instant::now());
                     tokio::spawn(async move { link.typing(true).await });

@@ -1,19 +1,12 @@
 //! What the full-screen client shows and how keys change it: no terminal, no network, so that
 //! tests can drive it key by key and event by event.
 
-use std::{
-    collections::BTreeMap,
-    time::{Duration, Instant},
-};
+use std::{collections::BTreeMap, time::Instant};
 
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
-use protocol::{check_name, check_room, ChatMessage, Member, RoomSummary};
+use protocol::{check_name, check_room, ChatMessage, Member, RoomSummary, TYPING_FADES_AFTER};
 
 use crate::{clock::Zone, link::Incoming, outbox::Outbox, Failure};
-
-/// How long a «está escribiendo» stays without news (the server relays a person's `typing`
-/// at most every 2 s while they type).
-const TYPING_SHOWN: Duration = Duration::from_secs(6);
 
 /// The connection, as the title bar says it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -221,7 +214,7 @@ impl Screen {
     /// Forgets typing notices nobody renewed.
     pub fn tick(&mut self, now: Instant) {
         self.typing
-            .retain(|_, (_, since)| now.duration_since(*since) < TYPING_SHOWN);
+            .retain(|_, (_, since)| now.duration_since(*since) < TYPING_FADES_AFTER);
     }
 
     /// A key the person pressed.

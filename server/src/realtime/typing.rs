@@ -1,16 +1,13 @@
 //! `typing` / `stop typing`: relayed to the rest of the room with who it is. A connection's
-//! "typing" goes out at most once every [`TYPING_EVERY`], its "stop" only after a "typing" that
+//! "typing" goes out at most once every [`TYPING_RELAYED_EVERY`], its "stop" only after a "typing" that
 //! went out; both are volatile, so they never wait in, or take the place of a chat message in,
 //! anybody's buffer (a receiver that is busy misses one and loses nothing: a "typing" fades by
 //! itself). Every signal, relayed or not, takes from the sender's flood limits
 //! ([`super::flood::Act::Signal`]): a connection that goes on signalling over them is cut off.
 
-use std::{
-    sync::Mutex,
-    time::{Duration, Instant},
-};
+use std::{sync::Mutex, time::Instant};
 
-use protocol::{UserEvent, TYPING};
+use protocol::{UserEvent, TYPING, TYPING_RELAYED_EVERY};
 use socketioxide::{adapter::Adapter, extract::SocketRef};
 
 use super::{
@@ -18,10 +15,6 @@ use super::{
     handshake::Session,
     Realtime,
 };
-
-/// How often one connection's "typing" reaches the room at most. The page says it once when
-/// someone starts typing and lets it fade after 6 s without another.
-pub const TYPING_EVERY: Duration = Duration::from_secs(2);
 
 /// One connection's typing: when its last "typing" went out, and whether a "stop" may follow.
 #[derive(Debug, Default)]
@@ -40,7 +33,7 @@ impl Typing {
         if event == TYPING {
             if state
                 .last
-                .is_some_and(|last| now.saturating_duration_since(last) < TYPING_EVERY)
+                .is_some_and(|last| now.saturating_duration_since(last) < TYPING_RELAYED_EVERY)
             {
                 return false;
             }
@@ -86,6 +79,8 @@ pub async fn relay<A: Adapter>(
 
 #[cfg(test)]
 mod tests {
+    use std::time::Duration;
+
     use protocol::STOP_TYPING;
 
     use super::*;

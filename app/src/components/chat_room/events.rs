@@ -14,11 +14,9 @@ use crate::timeline::Timeline;
 use protocol::{
     ChatMessage, Credentials, Handshake, Member, MessageMeta, Presence, RoomSummary, Skipped,
     UserEvent, HISTORY, HISTORY_SKIPPED, IDENTITY, NEW_MESSAGE, PRESENCE, PRESENCE_NAMES, ROOMS,
-    STOP_TYPING, TYPING, USER_JOINED, USER_LEFT,
+    STOP_TYPING, TYPING, TYPING_FADES_AFTER, USER_JOINED, USER_LEFT,
 };
 
-/// Someone's "typing" fades if no new one comes within this time (their "stop" may be lost).
-const TYPING_FADES_AFTER: Duration = Duration::from_secs(6);
 /// How often the list of rooms is refreshed.
 const ROOMS_EVERY: Duration = Duration::from_secs(15);
 /// After someone arrives or leaves, how long the page waits before it asks for the room list
