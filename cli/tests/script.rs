@@ -7,7 +7,9 @@ mod support;
 use std::{process::Stdio, time::Duration};
 
 use protocol::{ChatMessage, Handshake, DEFAULT_MAX_MESSAGE_CHARS};
-use support::{config_on, history, Address, ChatClient, TestServer, Transport, PATIENCE};
+use support::{
+    cluster::Node, config_on, history, Address, ChatClient, TestServer, Transport, PATIENCE,
+};
 use tempfile::TempDir;
 use tokio::{
     io::{AsyncBufReadExt, AsyncWriteExt, BufReader, Lines},
@@ -233,6 +235,37 @@ async fn tail_survives_a_restart_and_prints_each_message_once_in_order() {
     tail.assert_quiet().await;
     tail.child.kill().await.ok();
     server.stop().await;
+}
+
+#[tokio::test]
+async fn tail_survives_the_server_killed_and_started_again() {
+    let history = history();
+    let database = format!(
+        "sqlite://{}?mode=rwc",
+        history.path().join("chat.db").display()
+    );
+    let env = [("DATABASE_URL", database.as_str())];
+    let mut node = Node::start_with("127.0.0.1:0", &env);
+    let addr = node.addr.to_string();
+    let profile = tempfile::tempdir().unwrap();
+    let mut tail = Tail::start(&node, &profile, &["--since", "0"]);
+    let mut expected = Vec::new();
+    for round in 0..2 {
+        let writer = ChatClient::connect(&node, Transport::Websocket).await;
+        for n in 0..10 {
+            let text = format!("vida {round} mensaje {n}");
+            writer.send(&text).await;
+            expected.push(text);
+        }
+        assert_eq!(tail.texts(10).await, expected[expected.len() - 10..]);
+        // As a crash: no goodbye to anybody, the history as it was on disk.
+        node.kill();
+        node = Node::start_with(&addr, &env);
+    }
+    let writer = ChatClient::connect(&node, Transport::Websocket).await;
+    writer.send("después del último").await;
+    assert_eq!(tail.next().await.text, "después del último");
+    tail.assert_quiet().await;
 }
 
 #[tokio::test]

@@ -84,10 +84,17 @@ impl Node {
     /// A node of the cluster whose database is at `database_url`, reaching Redis at
     /// `redis_url` (the cluster's, or a way to it of the test's own).
     pub fn start(database_url: &str, redis_url: &str) -> Self {
+        Self::start_with(
+            "127.0.0.1:0",
+            &[("DATABASE_URL", database_url), ("REDIS_URL", redis_url)],
+        )
+    }
+
+    /// A server process on `addr` (port 0: any free one) with `env` set, without flood control.
+    pub fn start_with(addr: &str, env: &[(&str, &str)]) -> Self {
         let mut process = Command::new(server_binary())
-            .args(["--addr", "127.0.0.1:0"])
-            .env("DATABASE_URL", database_url)
-            .env("REDIS_URL", redis_url)
+            .args(["--addr", addr])
+            .envs(env.iter().copied())
             .env("RUST_LOG", "info")
             // No flood control: the tests send as fast as they can, from one address.
             .env("CHAT_MESSAGE_BURST", "0")
