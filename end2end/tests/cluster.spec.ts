@@ -1,6 +1,7 @@
 // Three nodes behind nginx, over Redis and PostgreSQL, started by deploy/cluster: pages pinned to
 // different nodes chat; a node killed mid-chat and a Redis restart lose and double nothing.
 
+import { once } from 'node:events';
 import { io, type Socket } from 'socket.io-client';
 import { Cluster, clusterSkipped, skipReason } from '../support/cluster';
 import { connected, expect, send, test as base } from '../support/fixtures';
@@ -238,5 +239,57 @@ test('the terminal client through nginx: send, and a tail whose node is killed',
     report('terminal-through-nginx', { tailNode, printed: tail.printed.length, expected: expected.length });
   } finally {
     tail.stop();
+  }
+});
+
+// The official Node client keeps no cookies by default: nginx keeps its long-polls on one node by
+// its address and User-Agent instead (deploy/nginx.conf.in).
+const nodeClients = [
+  ['default options (polling, then the upgrade)', {}],
+  ['polling only', { transports: ['polling'] }],
+  ['websocket only', { transports: ['websocket'] }],
+] as const;
+
+for (const [label, options] of nodeClients) {
+  test(`the official Node client through nginx, ${label}, chats with a page`, async ({ cluster, openChat }) => {
+    const page = await openChat('/', 'Ana', [cluster.pin(1)]);
+    await connected(page);
+    const socket = io(cluster.url, { forceNew: true, reconnection: false, auth: { name: 'Node' }, ...options });
+    try {
+      await once(socket, 'connect');
+      const heard = once(socket, 'nuevo mensaje');
+      await send(page, 'hola, Node');
+      expect((await heard)[0]).toBe('hola, Node');
+      // Many requests of one session (each message a POST, each reply a poll): all on its node.
+      for (let k = 0; k < 10; k++) {
+        expect(await socket.timeout(5_000).emitWithAck('nuevo mensaje', `desde Node ${k}`)).toMatchObject({ ok: true });
+      }
+      await expect(texts(page).last()).toHaveText('desde Node 9');
+      if (!('transports' in options)) {
+        await expect.poll(() => socket.io.engine.transport.name).toBe('websocket');
+      }
+      expect(socket.connected).toBe(true);
+    } finally {
+      socket.close();
+    }
+  });
+}
+
+test('a Node client without cookies whose node dies comes back on another, through nginx', async ({ cluster }) => {
+  const socket = io(cluster.url, { forceNew: true, transports: ['polling'], reconnectionDelay: 100, reconnectionDelayMax: 500 });
+  try {
+    await once(socket, 'connect');
+    let node = 0;
+    for (const n of [1, 2, 3]) if ((await connectionsOn(cluster, n)) > 0) node = n;
+    expect(node, 'the client is on a node').toBeGreaterThan(0);
+    const back = once(socket, 'connect');
+    cluster.kill(node);
+    await back;
+    expect(await socket.timeout(5_000).emitWithAck('nuevo mensaje', 'de vuelta')).toMatchObject({ ok: true });
+    const survivors = [1, 2, 3].filter((n) => n !== node);
+    const counts = await Promise.all(survivors.map((n) => connectionsOn(cluster, n)));
+    expect(counts.reduce((a, b) => a + b), 'on one of the nodes left').toBe(1);
+  } finally {
+    socket.close();
   }
 });
