@@ -1,9 +1,11 @@
 //! The chat's user interface and wire contract, shared by the server (SSR) and the browser
 //! (hydration).
 
+pub mod clock;
 pub mod components;
 pub mod connection;
 pub mod me;
+pub mod rich_text;
 pub mod server_fns;
 pub mod socket;
 pub mod timeline;
@@ -28,6 +30,7 @@ impl CurrentRoom {
 
 /// The whole HTML document. The server renders it; the browser hydrates what `App` put in `<body>`.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    let room = use_context::<CurrentRoom>().unwrap_or_else(CurrentRoom::from_location);
     view! {
         <!DOCTYPE html>
         <html lang="es">
@@ -35,9 +38,12 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta charset="utf-8" />
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
                 <meta name="color-scheme" content="light dark" />
-                <title>"Sala de chat"</title>
+                <title>{components::page_title(&room.0, 0)}</title>
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
                 <link rel="stylesheet" href=format!("/{}/{}.css", options.site_pkg_dir, options.output_name) />
+                <noscript>
+                    <link rel="stylesheet" href="/sin-js.css" />
+                </noscript>
                 // A classic deferred script runs before the (module) hydration script, so the
                 // global `io` exists by the time the WASM looks for it.
                 <script src="/socket.io/socket.io.min.js" defer></script>

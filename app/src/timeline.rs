@@ -3,10 +3,25 @@
 
 use std::collections::{BTreeSet, HashMap};
 
-use leptos::prelude::{ArcRwSignal, Set};
+use leptos::prelude::{ArcRwSignal, Get, Set};
 
+use crate::clock::{unix_minutes, LocalDay, Today};
 use crate::server_fns::HistoryPage;
 use protocol::ChatMessage;
+
+/// Consecutive messages of one person at most this many minutes apart are shown as one group,
+/// under one name and time (as Slack and Discord group them).
+pub const GROUP_WITHIN_MINUTES: i64 = 5;
+
+/// How a row sits among its neighbours.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct RowLayout {
+    /// The row is the first of this local day: a day separator goes above it. Known only once
+    /// the page runs in the reader's browser (see [`Today`]).
+    pub new_day: Option<LocalDay>,
+    /// The row continues the group above it: its name and time are not repeated.
+    pub continues: bool,
+}
 
 /// Where one of my messages stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -100,6 +115,27 @@ impl Timeline {
             .filter_map(Line::id)
             .chain(self.watermark)
             .max()
+    }
+
+    /// How many messages of other people came after `seen`, the newest id the reader has seen.
+    pub fn count_newer(&self, seen: i64, me: Option<&str>) -> usize {
+        self.lines
+            .iter()
+            .filter(|line| {
+                matches!(line, Line::Message(message)
+                    if message.id.is_some_and(|id| id > seen) && !message.is_mine(me))
+            })
+            .count()
+    }
+
+    /// The newest stored message of someone else, as it is read out: its id and «Ana: hola».
+    pub fn newest_from_others(&self, me: Option<&str>) -> Option<(i64, String)> {
+        self.lines.iter().rev().find_map(|line| match line {
+            Line::Message(message) if !message.is_mine(me) => {
+                Some((message.id?, format!("{}: {}", message.user, message.text)))
+            }
+            _ => None,
+        })
     }
 
     /// The lowest server id shown: older pages are read from below it.
@@ -219,6 +255,57 @@ impl Timeline {
             key: format!("n:{}", self.notices),
             text,
         });
+    }
+
+    /// Where day separators go and which messages continue a group, by row key. `day_of` gives
+    /// the reader's local day of a time; with `today` = `None` (the server, and hydration) there
+    /// are no separators, and the grouping depends on the instants alone, so both render alike.
+    pub fn layout(
+        &self,
+        me: Option<&str>,
+        today: Today,
+        day_of: impl Fn(&str) -> Option<LocalDay>,
+    ) -> HashMap<String, RowLayout> {
+        struct Previous {
+            author: Option<(String, String)>,
+            minutes: Option<i64>,
+        }
+        let mut rows = HashMap::with_capacity(self.lines.len());
+        let mut previous: Option<Previous> = None;
+        let mut previous_day = None;
+        for line in &self.lines {
+            let Line::Message(message) = line else {
+                previous = None;
+                continue;
+            };
+            let at = message.at.get();
+            let minutes = at.as_deref().and_then(unix_minutes);
+            // My message on its way has no time yet: it is being sent today.
+            let day = today.and_then(|today| at.as_deref().map_or(Some(today), &day_of));
+            let new_day = day.filter(|day| previous_day != Some(*day));
+            previous_day = day.or(previous_day);
+            // Mine from every tab are one author; anyone else is their public id under one name.
+            let author =
+                (!message.is_mine(me)).then(|| (message.person.clone(), message.user.clone()));
+            let continues = new_day.is_none()
+                && previous.as_ref().is_some_and(|above| {
+                    let close = match (above.minutes, minutes) {
+                        (Some(above), Some(now)) => {
+                            (0..=GROUP_WITHIN_MINUTES).contains(&(now - above))
+                        }
+                        // Pending: sent just now, right after what is above.
+                        (_, None) => true,
+                        (None, Some(_)) => false,
+                    };
+                    above.author == author && close
+                });
+            rows.insert(message.key.clone(), RowLayout { new_day, continues });
+            previous = Some(Previous {
+                author,
+                minutes: minutes.or(previous.and_then(|above| above.minutes)),
+            });
+        }
+        rows
     }
 
     fn own_mut(&mut self, client_offset: &str) -> Option<&mut ShownMessage> {
@@ -393,6 +480,72 @@ mod tests {
             "older pages are read from here"
         );
         assert_eq!(timeline.last_id(), Some(40));
+    }
+
+    #[test]
+    fn one_persons_close_messages_group_and_days_and_notices_break_groups() {
+        let at = |id: i64, user: &str, time: &str| {
+            let mut message = stored(id, user, "x", None);
+            message.meta.at = time.into();
+            message
+        };
+        let mut timeline = Timeline::new("general");
+        timeline.receive(at(1, "Beto", "2026-11-24T23:58:00Z"));
+        timeline.receive(at(2, "Beto", "2026-11-25T00:02:00Z"));
+        timeline.receive(at(3, "Beto", "2026-11-25T00:08:00Z"));
+        timeline.receive(at(4, "Caro", "2026-11-25T00:09:00Z"));
+        timeline.notice("Dani se ha unido".into());
+        timeline.receive(at(5, "Caro", "2026-11-25T00:09:30Z"));
+        timeline.send("k-1", "Caro", "p-caro", "pendiente");
+        let rows = |today: Today| {
+            let layout = timeline.layout(Some("p-caro"), today, |at: &str| {
+                unix_minutes(at).map(|minutes| LocalDay(minutes.div_euclid(1440)))
+            });
+            timeline
+                .lines
+                .iter()
+                .filter(|line| matches!(line, Line::Message(_)))
+                .map(|line| layout[line.key()])
+                .map(|row| (row.new_day.map(|day| day.0), row.continues))
+                .collect::<Vec<_>>()
+        };
+        // Before the reader's calendar is known: grouped by time and author only.
+        assert_eq!(
+            rows(None),
+            [
+                (None, false),
+                (None, true),
+                (None, false),
+                (None, false),
+                (None, false),
+                (None, true)
+            ]
+        );
+        // In the browser: a separator at each new day, which also starts a new group.
+        let (tuesday, wednesday) = (20_781, 20_782);
+        assert_eq!(
+            rows(Some(LocalDay(wednesday))),
+            [
+                (Some(tuesday), false),
+                (Some(wednesday), false),
+                (None, false),
+                (None, false),
+                (None, false),
+                (None, true),
+            ]
+        );
+    }
+
+    #[test]
+    fn unseen_messages_are_other_peoples_after_the_last_seen() {
+        let mut timeline = Timeline::new("general");
+        timeline.receive(stored(1, "Beto", "visto", None));
+        timeline.receive(stored(2, "Beto", "nuevo", None));
+        timeline.receive(stored(3, "Ana", "mío", None));
+        timeline.send("k-1", "Ana", "p-ana", "mío, enviándose");
+        timeline.receive(stored(4, "Caro", "nuevo", None));
+        assert_eq!(timeline.count_newer(1, Some("p-ana")), 2);
+        assert_eq!(timeline.count_newer(4, Some("p-ana")), 0);
     }
 
     #[test]

@@ -1,9 +1,14 @@
 // Playwright fixtures: a fresh server per test, and pages that fail the test on any console error.
 
-import { test as base, expect, type BrowserContext, type Page } from '@playwright/test';
+import { test as base, expect, type BrowserContext, type BrowserContextOptions, type Page } from '@playwright/test';
 
 type Cookie = Parameters<BrowserContext['addCookies']>[0][number];
 import { ChatServer } from './server';
+
+type ChatContextOptions = BrowserContextOptions & {
+  /** The browser's clock reads this time (it still runs timers): for days other than today. */
+  fixedTime?: Date;
+};
 
 type Fixtures = {
   server: ChatServer;
@@ -12,10 +17,10 @@ type Fixtures = {
   /** Console errors that a test expects (matched against the message text), if any. */
   allowConsoleErrors: RegExp | undefined;
   /**
-   * Opens a new browser context (a separate person, named `name` if given, with `cookies` set)
-   * with a page on `path`.
+   * Opens a new browser context (a separate person, named `name` if given, with `cookies` set,
+   * and any other context `options`: a time zone, a clock, a screen) with a page on `path`.
    */
-  openChat: (path?: string, name?: string, cookies?: Cookie[]) => Promise<Page>;
+  openChat: (path?: string, name?: string, cookies?: Cookie[], options?: ChatContextOptions) => Promise<Page>;
 };
 
 export const test = base.extend<Fixtures>({
@@ -33,10 +38,11 @@ export const test = base.extend<Fixtures>({
   openChat: async ({ browser, siteUrl, allowConsoleErrors }, use) => {
     const contexts: BrowserContext[] = [];
     const errors: string[] = [];
-    await use(async (path = '/', name?: string, cookies: Cookie[] = []) => {
-      const context = await browser.newContext();
+    await use(async (path = '/', name?: string, cookies: Cookie[] = [], { fixedTime, ...options } = {}) => {
+      const context = await browser.newContext(options);
       contexts.push(context);
       await context.addCookies(cookies);
+      if (fixedTime) await context.clock.setFixedTime(fixedTime);
       // Runs before every load of the context's pages: only the first may set the name.
       if (name) {
         await context.addInitScript((name) => {

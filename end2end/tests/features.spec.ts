@@ -140,18 +140,31 @@ test.describe('offline', () => {
   });
 });
 
-test('a refused message is marked as not sent, with a retry button', async ({ openChat }) => {
-  const ana = await openChat('/', 'Ana');
-  await connected(ana);
-  await send(ana, 'x'.repeat(2_001));
-  const failed = ana.locator('#listado-msjs .message--failed');
-  await expect(failed).toHaveCount(1);
-  await expect(failed.locator('.message__state')).toHaveText('no enviado');
-  await expect(ana.locator('#aviso')).toHaveText('El mensaje es demasiado largo.');
-  // Retrying sends the same message again; the server refuses it again, and says so again.
-  await failed.getByRole('button', { name: 'Reintentar' }).click();
-  await expect(ana.locator('#listado-msjs .message--failed')).toHaveCount(1);
-  await expect(ana.locator('#listado-msjs .message--pending')).toHaveCount(0);
+test.describe('a server that allows shorter messages than the page knows of', () => {
+  // The page stops what is over the default limit before sending it; a server configured lower
+  // is the refusal it cannot foresee.
+  test.use({
+    siteUrl: async ({}, use) => {
+      const { ChatServer } = await import('../support/server');
+      const strict = await ChatServer.start({ args: ['--max-message-chars', '10'] });
+      await use(strict.url);
+      await strict.stop();
+    },
+  });
+
+  test('a refused message is marked as not sent, with a retry button', async ({ openChat }) => {
+    const ana = await openChat('/', 'Ana');
+    await connected(ana);
+    await send(ana, 'más de diez caracteres');
+    const failed = ana.locator('#listado-msjs .message--failed');
+    await expect(failed).toHaveCount(1);
+    await expect(failed.locator('.message__state')).toHaveText('no enviado');
+    await expect(ana.locator('#aviso')).toHaveText('El mensaje es demasiado largo.');
+    // Retrying sends the same message again; the server refuses it again, and says so again.
+    await failed.getByRole('button', { name: 'Reintentar' }).click();
+    await expect(ana.locator('#listado-msjs .message--failed')).toHaveCount(1);
+    await expect(ana.locator('#listado-msjs .message--pending')).toHaveCount(0);
+  });
 });
 
 test('a refresh shows the history, and nothing twice', async ({ openChat }) => {

@@ -1,28 +1,90 @@
-use leptos::{html::Ul, prelude::*};
+use std::collections::HashMap;
 
-use crate::timeline::{Delivery, Line, ShownMessage, Timeline};
+use leptos::{ev, html::Ul, prelude::*};
+
+use crate::clock::{self, Today};
+use crate::rich_text::{segments, Segment};
+use crate::timeline::{Delivery, Line, RowLayout, ShownMessage, Timeline};
 
 /// How close to the bottom (in pixels) the reader must be for the list to keep following new
 /// messages. Further up, they are reading older ones and the list must not jump.
 const FOLLOW_SLACK_PX: i32 = 48;
 
-/// `#listado-msjs`: the messages, always rendered as text, newest kept in view.
+/// What the page's title says, with how many messages the reader has not seen yet.
+pub fn page_title(room: &str, unseen: usize) -> String {
+    match unseen {
+        0 => format!("#{room} — Sala de chat"),
+        unseen => format!("({unseen}) #{room} — Sala de chat"),
+    }
+}
+
+/// `#listado-msjs`: the messages, always rendered as text, newest kept in view; and what tells
+/// the reader there is something they have not seen: the tab's title («(3) #general — Sala de
+/// chat») and, when they have scrolled up, «Nuevos mensajes ↓».
 #[component]
 pub fn MessageList(
+    room: String,
     #[prop(into)] timeline: Signal<Timeline>,
     /// The reader's public id, once the server has said it.
     #[prop(into)]
     me: Signal<Option<String>>,
+    /// The reader's name, once the page runs: a mention of it is emphasised.
+    #[prop(into)]
+    my_name: Signal<Option<String>>,
+    #[prop(into)] today: Signal<Today>,
     /// Sends one of my failed messages again: (client offset, text).
     on_retry: Callback<(String, String)>,
     /// The reader scrolled to the top: time for older messages.
     on_top: Callback<()>,
 ) -> impl IntoView {
     let list = NodeRef::<Ul>::new();
-    // The list's height and first row as last laid out: whether the reader was at the bottom
-    // (then follow the newest) or reading higher up (then keep their place, even when older
-    // messages are added above) is judged against them.
-    let laid_out = StoredValue::new((0, String::new()));
+    // The list as last laid out: whether the reader was at the bottom (then follow the newest)
+    // or reading higher up (then keep their place, even when older messages are added above)
+    // is judged against it.
+    let laid_out = StoredValue::new(LaidOut::default());
+    let attention = Attention::new();
+
+    let layout = Memo::new(move |_| {
+        timeline.with(|timeline| {
+            me.with(|me| timeline.layout(me.as_deref(), today.get(), clock::day_of))
+        })
+    });
+
+    // In the browser only: what the reader has seen starts with what the page opened with.
+    Effect::new(move || {
+        attention.start(timeline.with_untracked(Timeline::last_id));
+    });
+    Effect::new(move || {
+        if attention.at_newest.get() && attention.page_visible.get() {
+            attention.seen(timeline.with(Timeline::last_id));
+        }
+    });
+    let unseen = Memo::new(move |_| {
+        attention.read_up_to.get().map_or(0, |seen| {
+            timeline.with(|timeline| me.with(|me| timeline.count_newer(seen, me.as_deref())))
+        })
+    });
+    Effect::new(move || document().set_title(&page_title(&room, unseen.get())));
+
+    // Screen readers hear each new message of someone else, once; never the history or the older
+    // pages loaded above (the list itself is not a live region).
+    let announcement = RwSignal::new(String::new());
+    let announced_up_to = StoredValue::new(None::<i64>);
+    Effect::new(move || {
+        let newest =
+            timeline.with(|timeline| me.with(|me| timeline.newest_from_others(me.as_deref())));
+        let Some((id, said)) = newest else {
+            return;
+        };
+        match announced_up_to.get_value() {
+            None => announced_up_to.set_value(attention.read_up_to.get_untracked().or(Some(id))),
+            Some(up_to) if id > up_to => {
+                announced_up_to.set_value(Some(id));
+                announcement.set(said);
+            }
+            Some(_) => {}
+        }
+    });
 
     Effect::new(move || {
         let first = timeline.with(|t| {
@@ -35,55 +97,132 @@ pub fn MessageList(
             let Some(list) = list.get_untracked() else {
                 return;
             };
-            let (height, previous_first) = laid_out.get_value();
-            let at_bottom = height - list.scroll_top() - list.client_height() <= FOLLOW_SLACK_PX;
+            let previous = laid_out.get_value();
+            let at_bottom =
+                previous.height - list.scroll_top() - list.client_height() <= FOLLOW_SLACK_PX;
             if at_bottom {
                 list.set_scroll_top(list.scroll_height());
-            } else if first != previous_first {
-                list.set_scroll_top(list.scroll_top() + list.scroll_height() - height);
+            } else if first != previous.first_key {
+                list.set_scroll_top(list.scroll_top() + list.scroll_height() - previous.height);
             }
-            laid_out.set_value((list.scroll_height(), first));
+            laid_out.set_value(LaidOut {
+                height: list.scroll_height(),
+                first_key: first,
+            });
         });
     });
 
     let on_scroll = move |_| {
         if let Some(list) = list.get_untracked() {
+            let at_newest =
+                list.scroll_height() - list.scroll_top() - list.client_height() <= FOLLOW_SLACK_PX;
+            if attention.at_newest.get_untracked() != at_newest {
+                attention.at_newest.set(at_newest);
+            }
             let scrollable = list.scroll_height() > list.client_height();
             if scrollable && list.scroll_top() <= FOLLOW_SLACK_PX {
                 on_top.run(());
             }
         }
     };
+    let jump_to_newest = move |_| {
+        if let Some(list) = list.get_untracked() {
+            list.set_scroll_top(list.scroll_height());
+        }
+    };
 
     view! {
-        <ul
-            id="listado-msjs"
-            class="messages"
-            node_ref=list
-            role="log"
-            aria-live="polite"
-            aria-label="Mensajes"
-            on:scroll=on_scroll
-        >
-            <For
-                each=move || timeline.with(|timeline| timeline.lines.clone())
-                key=|line| line.key().to_owned()
-                let:line
+        <div class="timeline">
+            <ul
+                id="listado-msjs"
+                class="messages"
+                node_ref=list
+                aria-label="Mensajes"
+                on:scroll=on_scroll
             >
-                {match line {
-                    Line::Message(message) => view! { <Message message timeline me on_retry /> }.into_any(),
-                    Line::Notice { text, .. } => view! { <li class="notice-line">{text}</li> }.into_any(),
-                }}
-            </For>
-        </ul>
+                <For
+                    each=move || timeline.with(|timeline| timeline.lines.clone())
+                    key=|line| line.key().to_owned()
+                    let:line
+                >
+                    {
+                        let key = line.key().to_owned();
+                        let row = Signal::derive(move || {
+                            layout.with(|rows: &HashMap<String, RowLayout>| rows.get(&key).copied().unwrap_or_default())
+                        });
+                        match line {
+                            Line::Message(message) => {
+                                view! { <Message message row timeline me my_name today on_retry /> }.into_any()
+                            }
+                            Line::Notice { text, .. } => view! { <li class="notice-line">{text}</li> }.into_any(),
+                        }
+                    }
+                </For>
+            </ul>
+            <p id="anuncio" class="visually-hidden" aria-live="polite">
+                {move || announcement.get()}
+            </p>
+            <Show when=move || { !attention.at_newest.get() && unseen.get() > 0 }>
+                <button id="nuevos" class="jump" type="button" on:click=jump_to_newest>
+                    {move || format!("Nuevos mensajes ({}) ↓", unseen.get())}
+                </button>
+            </Show>
+        </div>
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+struct LaidOut {
+    height: i32,
+    /// The key of the first row: when it changes, older messages were added above.
+    first_key: String,
+}
+
+/// Whether the reader is looking at the newest messages, and which they have seen.
+#[derive(Clone, Copy)]
+struct Attention {
+    /// Scrolled to the bottom of the list (or it does not scroll).
+    at_newest: RwSignal<bool>,
+    /// The tab is shown (not in the background, not minimised).
+    page_visible: RwSignal<bool>,
+    /// The newest message id the reader has had in view; `None` on the server.
+    read_up_to: RwSignal<Option<i64>>,
+}
+
+impl Attention {
+    fn new() -> Self {
+        Self {
+            at_newest: RwSignal::new(true),
+            page_visible: RwSignal::new(true),
+            read_up_to: RwSignal::new(None),
+        }
+    }
+
+    /// Called once in the browser: follows the tab's visibility from now on.
+    fn start(self, newest: Option<i64>) {
+        self.read_up_to.set(Some(newest.unwrap_or(0)));
+        let visible = || !document().hidden();
+        self.page_visible.set(visible());
+        let page_visible = self.page_visible;
+        // Lives as long as the page.
+        let _ = window_event_listener(ev::visibilitychange, move |_| page_visible.set(visible()));
+    }
+
+    fn seen(self, newest: Option<i64>) {
+        if newest > self.read_up_to.get_untracked() {
+            self.read_up_to.set(newest);
+        }
     }
 }
 
 #[component]
 fn Message(
     message: ShownMessage,
+    row: Signal<RowLayout>,
     timeline: Signal<Timeline>,
     me: Signal<Option<String>>,
+    my_name: Signal<Option<String>>,
+    today: Signal<Today>,
     on_retry: Callback<(String, String)>,
 ) -> impl IntoView {
     let mine = {
@@ -109,6 +248,17 @@ fn Message(
                 .then(|| view! { <span class="message__tag">{person_tag(&person)}</span> })
         }
     };
+    let separator = {
+        let at = at.clone();
+        move || {
+            let (day, today) = row.get().new_day.zip(today.get())?;
+            let at = at.get();
+            let label = clock::day_label(day, today, || {
+                at.as_deref().map(clock::long_day).unwrap_or_default()
+            });
+            Some(view! { <li class="day-separator"><span>{label}</span></li> })
+        }
+    };
     let delivery_for_class = delivery.clone();
     let class = move || {
         let state = match delivery_for_class.get() {
@@ -116,10 +266,13 @@ fn Message(
             Delivery::Sent => "",
             Delivery::Failed => " message--failed",
         };
-        format!(
-            "message{}{state}",
-            if mine() { " message--mine" } else { "" }
-        )
+        let mine = if mine() { " message--mine" } else { "" };
+        let continued = if row.get().continues {
+            " message--continued"
+        } else {
+            ""
+        };
+        format!("message{mine}{continued}{state}")
     };
     let retry_text = text.clone();
     let status = move || match delivery.get() {
@@ -143,14 +296,51 @@ fn Message(
             .into_any()
         }
     };
+    // Local times once the page runs; the server's HTML has the instant only (see `clock`).
+    let (at_for_time, at_for_title, at_for_clock) = (at.clone(), at.clone(), at);
+    let localised = move |at: &ArcRwSignal<Option<String>>, write: fn(&str) -> String| {
+        today.get().and(at.get()).map(|at| write(&at))
+    };
+    let body = move || {
+        my_name.with(|name| {
+            segments(&text, name.as_deref())
+                .into_iter()
+                .map(|piece| match piece {
+                    Segment::Text(text) => text.to_owned().into_any(),
+                    Segment::Link(url) => view! {
+                        <a href=url.to_owned() target="_blank" rel="noopener noreferrer nofollow">{url.to_owned()}</a>
+                    }
+                    .into_any(),
+                    Segment::Mention { text, me } => {
+                        let class = if me { "mention mention--me" } else { "mention" };
+                        view! { <span class=class>{text.to_owned()}</span> }.into_any()
+                    }
+                })
+                .collect_view()
+        })
+    };
     view! {
+        {separator}
         <li class=class>
             <span class="message__meta">
-                <span class="message__user" style=format!("color: hsl({hue} 65% 42%)")>{user}</span>
+                <span class="message__user" style=format!("--hue: {hue}")>{user}</span>
                 {tag}
-                <time class="message__time">{move || at.get().map(|at| clock(&at))}</time>
+                <time
+                    class="message__time"
+                    datetime=move || at_for_time.get()
+                    title=move || localised(&at_for_title, clock::full)
+                >
+                    {move || match localised(&at_for_clock, clock::clock) {
+                        Some(local) => local.into_any(),
+                        // Shown only without JavaScript (`public/sin-js.css`): with it, the
+                        // local time replaces it at once, and a UTC time never flashes by.
+                        None => at_for_clock.get().map(|at| view! {
+                            <span class="message__utc">{format!("{} UTC", at.get(11..16).unwrap_or_default())}</span>
+                        }).into_any(),
+                    }}
+                </time>
             </span>
-            <span class="message__text">{text}</span>
+            <span class="message__text">{body}</span>
             {status}
         </li>
     }
@@ -169,9 +359,4 @@ pub fn person_hue(person: &str) -> u32 {
 /// What tells apart two people of one name: the start of their public id.
 pub fn person_tag(person: &str) -> String {
     format!("#{}", person.get(..4).unwrap_or(person))
-}
-
-/// "HH:MM" of an RFC 3339 time (UTC, as the server stamps it).
-fn clock(at: &str) -> String {
-    at.get(11..16).unwrap_or_default().to_owned()
 }

@@ -11,7 +11,7 @@ mod room_list;
 pub use chat_room::ChatRoom;
 pub use composer::Composer;
 pub use connection_status::ConnectionStatus;
-pub use message_list::MessageList;
+pub use message_list::{page_title, MessageList};
 pub use name_field::NameField;
 pub use people::{People, TypingIndicator};
 pub use room_list::RoomList;

@@ -18,6 +18,7 @@ pub fn NameField(#[prop(into)] name: Signal<String>, on_rename: Callback<String>
                 class="name__input"
                 node_ref=input
                 prop:value=move || name.get()
+                aria-label="Tu nombre"
                 maxlength="32"
                 autocomplete="nickname"
                 on:change=move |ev| on_rename.run(event_target_value(&ev))

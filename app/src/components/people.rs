@@ -40,7 +40,7 @@ pub fn People(
                             <li class="people__item">
                                 <span
                                     class="people__dot"
-                                    style=format!("background: hsl({} 65% 42%)", person_hue(&member.person))
+                                    style=format!("--hue: {}", person_hue(&member.person))
                                 ></span>
                                 {member.name}
                                 {tag}

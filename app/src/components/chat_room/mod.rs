@@ -3,11 +3,14 @@
 
 mod events;
 
+use std::time::Duration;
+
 use leptos::{prelude::*, task::spawn_local};
 
 use super::{
     Composer, ConnectionStatus, MessageList, NameField, People, RoomList, TypingIndicator,
 };
+use crate::clock::{self, Today};
 use crate::connection::ConnectionState;
 use crate::me;
 use crate::server_fns::load_history;
@@ -17,6 +20,10 @@ use events::connect;
 use protocol::{
     check_name, Ack, Member, RoomSummary, SendMeta, DEFAULT_NAME, HISTORY_PAGE, NEW_MESSAGE,
 };
+
+/// How often the page checks whether the reader's day has changed (a chat stays open past
+/// midnight: «Hoy» must become «Ayer»).
+const NEW_DAY_CHECK: Duration = Duration::from_secs(60);
 
 /// Where the sidebar stops fitting beside the chat (as in style/main.css).
 const NARROW_SCREEN: &str = "(max-width: 799px)";
@@ -85,6 +92,23 @@ pub fn ChatRoom(room: String) -> impl IntoView {
         |room| load_history(room, None),
     );
     let older = state.older;
+
+    // The reader's calendar: unknown to the server, read once the page runs in the browser.
+    let today = RwSignal::new(Today::None);
+    Effect::new(move || {
+        today.set(Some(clock::today()));
+        let _ = set_interval_with_handle(
+            move || {
+                let now = Some(clock::today());
+                if today.get_untracked() != now {
+                    today.set(now);
+                }
+            },
+            NEW_DAY_CHECK,
+        );
+    });
+    // Known once the server has said who the reader is: until then no mention is theirs.
+    let my_name = Signal::derive(move || state.me.get().map(|_| state.name.get()));
 
     // Effects run in the browser only: the server renders the page as "connecting".
     let room_for_socket = room.clone();
@@ -199,6 +223,7 @@ pub fn ChatRoom(room: String) -> impl IntoView {
     });
 
     let title = format!("#{room}");
+    let room_for_list = room.clone();
     view! {
         <div class="layout">
             <details class="sidebar" open=move || sidebar_open.get()>
@@ -214,7 +239,9 @@ pub fn ChatRoom(room: String) -> impl IntoView {
                 </header>
                 <h3 class="chat__heading">"Mensajes:"</h3>
                 <Suspense fallback=|| view! { <p class="loading">"Cargando mensajes…"</p> }>
-                    {move || Suspend::new(async move {
+                    {move || {
+                        let room = room_for_list.clone();
+                        Suspend::new(async move {
                         match history.await {
                             // Seeding before the list is built: the list renders the page both
                             // on the server and in the hydrating browser, so they match.
@@ -223,8 +250,18 @@ pub fn ChatRoom(room: String) -> impl IntoView {
                             Ok(page) => state.timeline.update_untracked(|t| t.seed(page)),
                             Err(_) => state.notice.set(Some("No se pudo leer el historial.".to_owned())),
                         }
-                        view! { <MessageList timeline=state.timeline me=state.me on_retry=retry on_top=load_older /> }
-                    })}
+                        view! {
+                            <MessageList
+                                room
+                                timeline=state.timeline
+                                me=state.me
+                                my_name
+                                today
+                                on_retry=retry
+                                on_top=load_older
+                            />
+                        }
+                    })}}
                 </Suspense>
                 <TypingIndicator typing=state.typing />
                 <Composer room=room on_send=send on_signal=signal notice=state.notice />
