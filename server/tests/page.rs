@@ -31,9 +31,15 @@ async fn the_page_is_rendered_with_the_seeds_elements() {
     assert_eq!(one(&page, "html").attr("lang"), Some("es"));
     assert_eq!(one(&page, "h3").text().collect::<String>(), "Mensajes:");
     let list = one(&page, "ul#listado-msjs");
-    assert_eq!(list.attr("aria-live"), Some("polite"));
+    assert_eq!(
+        list.attr("aria-live"),
+        None,
+        "history is not read out message by message"
+    );
+    let announcer = one(&page, "#anuncio");
+    assert_eq!(announcer.attr("aria-live"), Some("polite"));
     one(&page, "form#env-msjs");
-    let input = one(&page, "form#env-msjs input#nuevo-msj");
+    let input = one(&page, "form#env-msjs textarea#nuevo-msj");
     assert_eq!(input.attr("placeholder"), Some("Nuevo mensaje"));
     let button = one(&page, "form#env-msjs button#btn-msj");
     assert_eq!(button.attr("type"), Some("submit"));
