@@ -38,6 +38,20 @@ await say(ana, 'Lo dejé aquí: https://example.com/informe');
 await say(beto, '@Ana claro, a las cinco me va bien.');
 await say(beto, 'Llevo el resumen:\n– cifras del trimestre\n– próximos pasos');
 await say(ana, 'Perfecto, nos vemos allí.');
+await say(ana, 'Uy, me equivoqué de sala');
+
+// Ana fixes one message and takes another back, as people do.
+async function change(page, message, button) {
+  await message.hover();
+  await message.locator('.message__action', { hasText: button }).click();
+}
+const anas = ana.locator('#listado-msjs .message--mine');
+await change(ana, anas.nth(2), 'Editar');
+await ana.locator('.message__edit-input').fill('Perfecto, nos vemos a las cinco.');
+await ana.locator('.message__edit-input').press('Enter');
+ana.once('dialog', (dialog) => dialog.accept());
+await change(ana, anas.nth(3), 'Eliminar');
+await ana.waitForTimeout(300);
 
 // Beto's page: his own messages on the right, Ana's (and the mention of him) on the left.
 await say(ana, '@Beto ¿traes también las gráficas?');
@@ -56,6 +70,17 @@ for (const [device, viewport] of [
     const file = path.join(out, `chat-${device}-${colorScheme}.png`);
     await beto.screenshot({ path: file });
     console.log(file);
+    // One of Beto's own messages, pointed at, then being edited.
+    const own = beto.locator('#listado-msjs .message--mine').last();
+    await own.hover();
+    const actions = path.join(out, `chat-${device}-${colorScheme}-acciones.png`);
+    await beto.screenshot({ path: actions });
+    console.log(actions);
+    await own.locator('.message__action', { hasText: 'Editar' }).click();
+    const editing = path.join(out, `chat-${device}-${colorScheme}-editando.png`);
+    await beto.screenshot({ path: editing });
+    console.log(editing);
+    await beto.keyboard.press('Escape');
   }
 }
 await browser.close();

@@ -5,6 +5,7 @@ pub mod clock;
 pub mod components;
 pub mod connection;
 pub mod me;
+pub mod notifications;
 pub mod rich_text;
 pub mod server_fns;
 pub mod socket;

@@ -65,6 +65,13 @@ pub fn segments<'a>(text: &'a str, my_name: Option<&str>) -> Vec<Segment<'a>> {
     pieces
 }
 
+/// Whether `text` mentions `my_name` (as [`segments`] emphasises it).
+pub fn mentions(text: &str, my_name: &str) -> bool {
+    segments(text, Some(my_name))
+        .iter()
+        .any(|piece| matches!(piece, Segment::Mention { me: true, .. }))
+}
+
 fn is_word_char(c: char) -> bool {
     c.is_alphanumeric() || c == '_'
 }

@@ -7,7 +7,7 @@ use leptos::prelude::{ArcRwSignal, Get, Set};
 
 use crate::clock::{unix_minutes, LocalDay, Today};
 use crate::server_fns::HistoryPage;
-use protocol::ChatMessage;
+use protocol::{ChatMessage, MessageChange};
 
 /// Consecutive messages of one person at most this many minutes apart are shown as one group,
 /// under one name and time (as Slack and Discord group them).
@@ -48,6 +48,25 @@ pub struct ShownMessage {
     pub delivery: ArcRwSignal<Delivery>,
     /// Sent from this tab: mine whatever my public id turns out to be.
     pub own: bool,
+    /// When its author last edited it.
+    pub edited_at: Option<String>,
+    /// Its author deleted it (its text is empty).
+    pub deleted: bool,
+    /// The offset of its latest change shown (0: none): an older state never replaces it.
+    pub revision: i64,
+}
+
+/// Separates a row's key from the revision it shows.
+const REVISION_MARK: &str = "@r";
+
+/// A message row's key: the same while the message is unchanged (pending → sent keeps its row),
+/// another once it changes (the row is drawn again).
+fn row_key(base: String, revision: i64) -> String {
+    if revision == 0 {
+        base
+    } else {
+        format!("{base}{REVISION_MARK}{revision}")
+    }
 }
 
 impl ShownMessage {
@@ -90,6 +109,8 @@ pub struct Timeline {
     watermark: Option<i64>,
     /// Each name shown, with the people (public ids) who wrote under it.
     names: HashMap<String, BTreeSet<String>>,
+    /// The highest offset of a change received: changes are offsets too, relayed in order.
+    changes_seen: Option<i64>,
 }
 
 impl Timeline {
@@ -114,6 +135,7 @@ impl Timeline {
             .iter()
             .filter_map(Line::id)
             .chain(self.watermark)
+            .chain(self.changes_seen)
             .max()
     }
 
@@ -138,6 +160,21 @@ impl Timeline {
         })
     }
 
+    /// Whether the stored message `id` is shown already (a resend is relayed again, a replay may
+    /// repeat a live message).
+    pub fn holds(&self, id: i64) -> bool {
+        self.lines.iter().any(|line| line.id() == Some(id))
+    }
+
+    /// The server id of the row `key`, once stored (my message gets it on its acknowledgement,
+    /// in the same row).
+    pub fn id_of(&self, key: &str) -> Option<i64> {
+        self.lines
+            .iter()
+            .find(|line| line.key() == key)
+            .and_then(Line::id)
+    }
+
     /// The lowest server id shown: older pages are read from below it.
     pub fn oldest_id(&self) -> Option<i64> {
         self.lines.iter().filter_map(Line::id).min()
@@ -156,7 +193,7 @@ impl Timeline {
     /// sends one, and no misbehaving peer may put one here.
     pub fn receive(&mut self, message: ChatMessage) {
         let id = message.meta.id;
-        if message.meta.room != self.room || self.lines.iter().any(|line| line.id() == Some(id)) {
+        if message.meta.room != self.room || self.holds(id) {
             return;
         }
         if !message.meta.person.is_empty() {
@@ -177,8 +214,9 @@ impl Timeline {
             Some(offset) => format!("c:{offset}"),
             None => format!("m:{id}"),
         };
+        let revision = message.meta.revision.unwrap_or(0);
         let line = Line::Message(ShownMessage {
-            key,
+            key: row_key(key, revision),
             id: Some(id),
             own: false,
             client_offset: message.meta.client_offset,
@@ -187,6 +225,9 @@ impl Timeline {
             text: message.text,
             at: ArcRwSignal::new(Some(message.meta.at)),
             delivery: ArcRwSignal::new(Delivery::Sent),
+            edited_at: message.meta.edited_at,
+            deleted: message.meta.deleted,
+            revision,
         });
         // Before the first line with a larger id (a replayed message that was missed), else last.
         let at = self
@@ -195,6 +236,35 @@ impl Timeline {
             .position(|line| line.id().is_some_and(|other| other > id))
             .unwrap_or(self.lines.len());
         self.lines.insert(at, line);
+    }
+
+    /// A message's new state, live or replayed: shown if it is newer than what is shown (changes
+    /// may come in any order; the highest revision wins). Its row is made again, under a key
+    /// of its own.
+    pub fn apply(&mut self, change: MessageChange) {
+        if change.room != self.room {
+            return;
+        }
+        self.changes_seen = self.changes_seen.max(Some(change.revision));
+        let Some(message) = self.lines.iter_mut().find_map(|line| match line {
+            Line::Message(message) if message.id == Some(change.id) => Some(message),
+            _ => None,
+        }) else {
+            return;
+        };
+        if change.revision <= message.revision {
+            return;
+        }
+        let base = message
+            .key
+            .split_once(REVISION_MARK)
+            .map_or(message.key.as_str(), |(base, _)| base)
+            .to_owned();
+        message.key = row_key(base, change.revision);
+        message.revision = change.revision;
+        message.text = change.text.unwrap_or_default();
+        message.edited_at = change.edited_at;
+        message.deleted = change.deleted;
     }
 
     /// The server replays only the newest messages after a long absence, and leaves out those
@@ -232,6 +302,9 @@ impl Timeline {
             at: ArcRwSignal::new(None),
             delivery: ArcRwSignal::new(Delivery::Pending),
             own: true,
+            edited_at: None,
+            deleted: false,
+            revision: 0,
         }));
     }
 
@@ -334,6 +407,7 @@ mod tests {
                 room: "general".into(),
                 at: "2026-11-25T10:00:00Z".into(),
                 client_offset: client_offset.map(Into::into),
+                ..MessageMeta::default()
             },
         }
     }
@@ -555,5 +629,59 @@ mod tests {
         timeline.notice("Caro se ha unido".into());
         timeline.receive(stored(2, "Caro", "dos", None));
         assert_eq!(texts(&timeline), ["uno", "[Caro se ha unido]", "dos"]);
+    }
+
+    fn change(id: i64, revision: i64, text: Option<&str>) -> MessageChange {
+        MessageChange {
+            id,
+            room: "general".into(),
+            revision,
+            text: text.map(Into::into),
+            edited_at: text.map(|_| "2026-11-25T10:05:00Z".into()),
+            deleted: text.is_none(),
+        }
+    }
+
+    #[test]
+    fn the_newest_change_of_a_message_wins_whatever_order_they_come_in() {
+        let mut timeline = Timeline::new("general");
+        timeline.receive(stored(3, "Beto", "hola", None));
+        let key = timeline.lines[0].key().to_owned();
+        timeline.apply(change(8, 9, Some("not held: ignored")));
+        timeline.apply(change(3, 7, Some("segunda")));
+        timeline.apply(change(3, 5, Some("primera")));
+        assert_eq!(texts(&timeline), ["segunda"]);
+        let Line::Message(row) = &timeline.lines[0] else {
+            panic!()
+        };
+        assert!(row.edited_at.is_some() && !row.deleted);
+        assert_ne!(row.key, key, "the row is drawn again");
+        // Every change received counts in the resume offset, held or not.
+        assert_eq!(timeline.last_id(), Some(9));
+
+        timeline.apply(change(3, 10, None));
+        timeline.apply(change(3, 7, Some("segunda")));
+        let Line::Message(row) = &timeline.lines[0] else {
+            panic!()
+        };
+        assert!(row.deleted && row.text.is_empty());
+        assert_eq!(row.key, format!("m:3{REVISION_MARK}10"));
+
+        let mut elsewhere = change(3, 11, Some("de otra sala"));
+        elsewhere.room = "otra".into();
+        timeline.apply(elsewhere);
+        assert_eq!(timeline.last_id(), Some(10));
+    }
+
+    #[test]
+    fn a_replayed_message_arrives_as_it_is_now() {
+        let mut timeline = Timeline::new("general");
+        let mut edited = stored(4, "Beto", "corregido", None);
+        edited.meta.edited_at = Some("2026-11-25T10:05:00Z".into());
+        edited.meta.revision = Some(6);
+        timeline.receive(edited);
+        // A change older than what the message shows is not shown.
+        timeline.apply(change(4, 5, Some("antes")));
+        assert_eq!(texts(&timeline), ["corregido"]);
     }
 }

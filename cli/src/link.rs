@@ -17,9 +17,9 @@ use std::{
 
 use futures_util::FutureExt;
 use protocol::{
-    Ack, ChatMessage, Credentials, Handshake, MessageMeta, Presence, RoomSummary, SendMeta,
-    UserEvent, DEFAULT_MAX_FRAME_BYTES, HISTORY, IDENTITY, NEW_MESSAGE, PRESENCE, ROOMS,
-    STOP_TYPING, TYPING, USER_JOINED, USER_LEFT,
+    Ack, ChatMessage, Credentials, Handshake, MessageChange, MessageMeta, Presence, RoomSummary,
+    SendMeta, UserEvent, DEFAULT_MAX_FRAME_BYTES, HISTORY, IDENTITY, MESSAGE_CHANGED, NEW_MESSAGE,
+    PRESENCE, ROOMS, STOP_TYPING, TYPING, USER_JOINED, USER_LEFT,
 };
 use rust_socketio::{
     asynchronous::{Client, ClientBuilder, ReconnectSettings},
@@ -47,6 +47,8 @@ pub enum Incoming {
     Identity(Credentials),
     Message(ChatMessage),
     History(Vec<ChatMessage>),
+    /// A message's new state: edited or deleted by its author.
+    Changed(MessageChange),
     Presence(Presence),
     Joined(UserEvent),
     Left(UserEvent),
@@ -70,6 +72,7 @@ impl Incoming {
                 Incoming::Message(ChatMessage { text, meta })
             }
             HISTORY => Incoming::History(serde_json::from_value(first()?).ok()?),
+            MESSAGE_CHANGED => Incoming::Changed(serde_json::from_value(first()?).ok()?),
             PRESENCE => Incoming::Presence(serde_json::from_value(first()?).ok()?),
             USER_JOINED => Incoming::Joined(serde_json::from_value(first()?).ok()?),
             USER_LEFT => Incoming::Left(serde_json::from_value(first()?).ok()?),

@@ -209,6 +209,7 @@ mod tests {
                 room: "general".into(),
                 at: "2026-12-03T10:00:00Z".into(),
                 client_offset: Some("mine".into()),
+                ..MessageMeta::default()
             },
         }
     }

@@ -8,6 +8,8 @@ import { ChatServer } from './server';
 type ChatContextOptions = BrowserContextOptions & {
   /** The browser's clock reads this time (it still runs timers): for days other than today. */
   fixedTime?: Date;
+  /** Prepares the context before its page opens (an init script that stubs a browser API). */
+  init?: (context: BrowserContext) => Promise<void>;
 };
 
 type Fixtures = {
@@ -38,11 +40,12 @@ export const test = base.extend<Fixtures>({
   openChat: async ({ browser, siteUrl, allowConsoleErrors }, use) => {
     const contexts: BrowserContext[] = [];
     const errors: string[] = [];
-    await use(async (path = '/', name?: string, cookies: Cookie[] = [], { fixedTime, ...options } = {}) => {
+    await use(async (path = '/', name?: string, cookies: Cookie[] = [], { fixedTime, init, ...options } = {}) => {
       const context = await browser.newContext(options);
       contexts.push(context);
       await context.addCookies(cookies);
       if (fixedTime) await context.clock.setFixedTime(fixedTime);
+      if (init) await init(context);
       // Runs before every load of the context's pages: only the first may set the name.
       if (name) {
         await context.addInitScript((name) => {

@@ -347,6 +347,245 @@ test('new messages of others are announced once; the history is not read out', a
   await expect(beto.locator('#anuncio')).toHaveText('Ana: hola, Beto');
 });
 
+/**
+ * Replaces the browser's Notification API (headless Chromium has no notification centre): it
+ * starts with `initial` permission, answers a request with `answer`, and records what is shown
+ * and how often the page asked, in `window.__notifications`.
+ */
+function stubNotifications({ initial, answer }: { initial: NotificationPermission; answer: NotificationPermission }) {
+  const record = { shown: [] as Array<{ title: string; body?: string; tag?: string }>, asked: 0 };
+  let permission = initial;
+  class RecordedNotification {
+    onclick: unknown = null;
+    static get permission() {
+      return permission;
+    }
+    static async requestPermission() {
+      record.asked += 1;
+      permission = answer;
+      return permission;
+    }
+    constructor(title: string, options: NotificationOptions = {}) {
+      record.shown.push({ title, body: options.body, tag: options.tag });
+    }
+    close() {}
+  }
+  Object.defineProperty(window, 'Notification', { value: RecordedNotification, configurable: true, writable: true });
+  (window as unknown as { __notifications: typeof record }).__notifications = record;
+}
+
+test.describe('notifications', () => {
+  const withNotifications = (initial: NotificationPermission, answer: NotificationPermission = initial) => ({
+    init: (context: import('@playwright/test').BrowserContext) =>
+      context.addInitScript(stubNotifications, { initial, answer }),
+  });
+  type Recorded = { shown: Array<{ title: string; body?: string; tag?: string }>; asked: number };
+  const recorded = (page: Page) =>
+    page.evaluate(() => (window as unknown as { __notifications: Recorded }).__notifications);
+  const setHidden = (page: Page, hidden: boolean) =>
+    page.evaluate((hidden) => {
+      Object.defineProperty(document, 'hidden', { value: hidden, configurable: true });
+      document.dispatchEvent(new Event('visibilitychange', { bubbles: true }));
+    }, hidden);
+
+  test('asked for only by the button; then a hidden tab is told of others’ messages', async ({ openChat }) => {
+    const ana = await openChat('/', 'Ana');
+    const beto = await openChat('/', 'Beto', [], withNotifications('default', 'granted'));
+    await connected(ana);
+    await connected(beto);
+    const switcher = beto.locator('#avisos');
+    await expect(switcher).toHaveText('Activar avisos');
+    // Never on load: only the button asks.
+    expect((await recorded(beto)).asked).toBe(0);
+    await switcher.click();
+    await expect(switcher).toHaveText('Avisos: sí');
+    await expect(switcher).toHaveAttribute('aria-pressed', 'true');
+    await expect(switcher).toHaveAccessibleName('Avisos de #general');
+    expect((await recorded(beto)).asked).toBe(1);
+
+    // A visible page shows the message itself.
+    await send(ana, 'lo ves ya');
+    await expect(texts(beto)).toHaveCount(1);
+    expect((await recorded(beto)).shown).toEqual([]);
+
+    await setHidden(beto, true);
+    await send(ana, 'hola, Beto');
+    await expect.poll(async () => (await recorded(beto)).shown).toEqual([
+      { title: 'Ana en #general', body: 'hola, Beto', tag: 'sala-general' },
+    ]);
+    // Mine never notify me.
+    await send(beto, 'ya voy');
+    await expect(texts(ana)).toHaveCount(3);
+    expect((await recorded(beto)).shown).toHaveLength(1);
+  });
+
+  test('a room switched off stays off, and a mention of me still notifies', async ({ openChat }) => {
+    const ana = await openChat('/sala/equipo', 'Ana');
+    const beto = await openChat('/sala/equipo', 'Beto', [], withNotifications('granted'));
+    await connected(ana);
+    await connected(beto);
+    const switcher = beto.locator('#avisos');
+    await expect(switcher).toHaveText('Avisos: sí');
+    await switcher.click();
+    await expect(switcher).toHaveText('Avisos: no');
+    await expect(switcher).toHaveAttribute('aria-pressed', 'false');
+
+    await setHidden(beto, true);
+    await send(ana, 'nada urgente');
+    await expect(texts(beto)).toHaveCount(1);
+    expect((await recorded(beto)).shown).toEqual([]);
+    await send(ana, '@beto, ¿lo miras?');
+    await expect.poll(async () => (await recorded(beto)).shown).toEqual([
+      { title: 'Ana te ha mencionado en #equipo', body: '@beto, ¿lo miras?', tag: 'sala-equipo' },
+    ]);
+
+    // Remembered for this room, and only for it.
+    await beto.reload();
+    await connected(beto);
+    await expect(beto.locator('#avisos')).toHaveText('Avisos: no');
+    await beto.goto(new URL('/sala/general', beto.url()).href);
+    await connected(beto);
+    await expect(beto.locator('#avisos')).toHaveText('Avisos: sí');
+  });
+
+  test('refused by the browser: the page says so and shows nothing', async ({ openChat }) => {
+    const ana = await openChat('/', 'Ana');
+    const beto = await openChat('/', 'Beto', [], withNotifications('default', 'denied'));
+    await connected(ana);
+    await connected(beto);
+    await beto.locator('#avisos').click();
+    await expect(beto.locator('#avisos')).toHaveText('Avisos bloqueados');
+    await setHidden(beto, true);
+    await send(ana, '@Beto hola');
+    await expect(texts(beto)).toHaveCount(1);
+    expect((await recorded(beto)).shown).toEqual([]);
+  });
+});
+
+test('every control is reached with Tab, shows its focus, and the chat works from the keyboard', async ({
+  openChat,
+}) => {
+  const ana = await openChat('/', 'Ana');
+  const beto = await openChat('/', 'Beto');
+  await connected(ana);
+  await connected(beto);
+  const reached = new Map<string, { outline: string; shadow: string }>();
+  for (let step = 0; step < 20; step++) {
+    await beto.keyboard.press('Tab');
+    const focused = await beto.evaluate(() => {
+      const element = document.activeElement as HTMLElement | null;
+      if (!element || element === document.body) return null;
+      const style = getComputedStyle(element);
+      return {
+        name: element.id || element.getAttribute('aria-label') || element.textContent?.trim() || element.tagName,
+        outline: style.outlineStyle === 'none' ? 'none' : `${style.outlineStyle} ${style.outlineWidth}`,
+        shadow: style.boxShadow,
+      };
+    });
+    if (focused) reached.set(focused.name, { outline: focused.outline, shadow: focused.shadow });
+  }
+  for (const control of ['Ir a la sala', 'nombre', 'nuevo-msj', 'btn-msj']) {
+    expect([...reached.keys()].join(' | ')).toContain(control);
+  }
+  for (const [name, { outline, shadow }] of reached) {
+    expect(outline !== 'none' || shadow !== 'none', `${name} shows its focus`).toBe(true);
+  }
+
+  await beto.locator('#nuevo-msj').focus();
+  await beto.keyboard.type('desde el teclado');
+  await beto.keyboard.press('Enter');
+  await expect(texts(ana)).toHaveText(['desde el teclado']);
+});
+
+test.describe('editing and deleting my messages', () => {
+  const mine = (page: Page) => page.locator('#listado-msjs .message--mine');
+  const action = (message: Locator, name: string) => message.locator('.message__action', { hasText: name });
+
+  async function edit(page: Page, message: Locator, text: string) {
+    await message.hover();
+    await action(message, 'Editar').click();
+    const field = message.getByRole('textbox', { name: 'Editar el mensaje' });
+    await expect(field).toBeFocused();
+    await field.fill(text);
+    await field.press('Enter');
+  }
+
+  test('the author edits and deletes; everyone sees «(editado)» and «mensaje eliminado»', async ({ openChat }) => {
+    const ana = await openChat('/', 'Ana');
+    const beto = await openChat('/', 'Beto');
+    await connected(ana);
+    await connected(beto);
+    await send(ana, 'hola, mundp');
+    await send(beto, 'hola, Ana');
+    await expect(texts(beto)).toHaveText(['hola, mundp', 'hola, Ana']);
+    // Only my own messages can be changed.
+    await expect(action(mine(ana), 'Editar')).toHaveCount(1);
+    await expect(beto.locator('#listado-msjs .message').first().locator('.message__action')).toHaveCount(0);
+
+    // Escape keeps the message as it was.
+    await mine(ana).hover();
+    await action(mine(ana), 'Editar').click();
+    await mine(ana).getByRole('textbox').fill('no quería');
+    await mine(ana).getByRole('textbox').press('Escape');
+    await expect(texts(ana).first()).toHaveText('hola, mundp');
+
+    await edit(ana, mine(ana), 'hola, mundo');
+    for (const page of [ana, beto]) {
+      await expect(texts(page).first()).toHaveText('hola, mundo (editado)');
+    }
+
+    // Dismissing the question keeps it; accepting deletes it.
+    ana.once('dialog', (dialog) => dialog.dismiss());
+    await mine(ana).hover();
+    await action(mine(ana), 'Eliminar').click();
+    await expect(texts(ana).first()).toHaveText('hola, mundo (editado)');
+    ana.once('dialog', (dialog) => {
+      expect(dialog.message()).toBe('¿Eliminar este mensaje? No se puede deshacer.');
+      return dialog.accept();
+    });
+    await mine(ana).hover();
+    await action(mine(ana), 'Eliminar').click();
+    for (const page of [ana, beto]) {
+      await expect(texts(page)).toHaveText(['mensaje eliminado', 'hola, Ana']);
+    }
+    await expect(mine(ana).locator('.message__action')).toHaveCount(0);
+
+    // The server's page says the same, before and after it runs.
+    await beto.reload();
+    await connected(beto);
+    await expect(texts(beto)).toHaveText(['mensaje eliminado', 'hola, Ana']);
+  });
+
+  test.describe('while offline', () => {
+    test.use({ allowConsoleErrors: BROWSER_OFFLINE });
+
+    test('a reader who was offline comes back to the same view as one who stayed', async ({ openChat }) => {
+      const ana = await openChat('/', 'Ana');
+      const beto = await openChat('/', 'Beto');
+      const caro = await openChat('/', 'Caro');
+      for (const page of [ana, beto, caro]) await connected(page);
+      for (const text of ['uno', 'dos', 'tres']) await send(ana, text);
+      await expect(texts(beto)).toHaveCount(3);
+
+      await beto.context().setOffline(true);
+      await expect(beto.locator('#estado')).toHaveAttribute('data-state', 'disconnected', { timeout: 30_000 });
+      await edit(ana, mine(ana).nth(0), 'uno, corregido');
+      await expect(texts(ana).nth(0)).toHaveText('uno, corregido (editado)');
+      ana.once('dialog', (dialog) => dialog.accept());
+      await mine(ana).nth(1).hover();
+      await action(mine(ana).nth(1), 'Eliminar').click();
+      await expect(texts(ana).nth(1)).toHaveText('mensaje eliminado');
+      await send(ana, 'cuatro');
+
+      await beto.context().setOffline(false);
+      await connected(beto);
+      const view = ['uno, corregido (editado)', 'mensaje eliminado', 'tres', 'cuatro'];
+      await expect(texts(beto)).toHaveText(view);
+      await expect(texts(caro)).toHaveText(view);
+    });
+  });
+});
+
 test.describe('on a 360 px phone', () => {
   test.use({ allowConsoleErrors: BROWSER_OFFLINE });
 

@@ -8,6 +8,7 @@
 //! - this file: the event names;
 //! - [`message`]: what a client sends, what the server relays and stores, acknowledgements and
 //!   their refusal codes, the replay bounds;
+//! - [`change`]: editing and deleting one's own messages;
 //! - [`identity`]: the handshake, server-issued [`Credentials`], names, rooms, presence;
 //! - [`text`]: the one place a typed string (a message, a nickname) is checked and cleaned.
 //!   Unicode NFC needs the default feature `nfc`; the page's WASM goes without it (the server
@@ -15,10 +16,12 @@
 
 use std::time::Duration;
 
+pub mod change;
 pub mod identity;
 pub mod message;
 pub mod text;
 
+pub use change::*;
 pub use identity::*;
 pub use message::*;
 pub use text::*;

@@ -96,6 +96,13 @@ pub enum Rejection {
     BadCharacters,
     #[error("No se pudo guardar el mensaje; inténtalo de nuevo.")]
     Unavailable,
+    /// An edit or deletion ([`crate::change`]) of a message that is not in the sender's room, or
+    /// was deleted.
+    #[error("Ese mensaje ya no existe.")]
+    NotFound,
+    /// An edit or deletion of somebody else's message.
+    #[error("Solo puedes cambiar tus propios mensajes.")]
+    NotYours,
 }
 
 /// The arguments of `"nuevo mensaje"` as a client sent them: the text, then optional metadata.
@@ -169,7 +176,7 @@ pub fn check_client_offset(offset: &str) -> Result<(), Rejection> {
 }
 
 /// What the server adds to a stored message: the second argument of a relayed `"nuevo mensaje"`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct MessageMeta {
     /// The server offset: increases with every stored message, across rooms.
@@ -188,6 +195,17 @@ pub struct MessageMeta {
     /// ([`ChatMessage::as_seen_by`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub client_offset: Option<String>,
+    /// When its author last edited it, RFC 3339 in UTC; absent if never ([`crate::change`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub edited_at: Option<String>,
+    /// Its author deleted it: its text is empty.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub deleted: bool,
+    /// The offset of its latest change ([`MessageChange::revision`]); absent if never changed.
+    ///
+    /// [`MessageChange::revision`]: crate::MessageChange::revision
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revision: Option<i64>,
 }
 
 /// A stored message with its text: an entry of a `history` batch or of a history page.
@@ -249,6 +267,12 @@ impl MessageArg {
 /// UTF-8, which would let a binary attachment pass for a message.
 #[derive(Debug)]
 pub struct StrictText(String);
+
+impl StrictText {
+    pub fn into_inner(self) -> String {
+        self.0
+    }
+}
 
 impl<'de> Deserialize<'de> for StrictText {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
@@ -386,6 +410,7 @@ mod tests {
                 room: "general".into(),
                 at: "2026-11-25T10:00:00Z".into(),
                 client_offset: Some("u1-1".into()),
+                ..MessageMeta::default()
             },
         };
         assert_eq!(
@@ -406,6 +431,7 @@ mod tests {
                 room: "general".into(),
                 at: "2026-11-25T10:00:00Z".into(),
                 client_offset: Some("k-1".into()),
+                ..MessageMeta::default()
             },
         };
         let offset = |person| message.as_seen_by(person).meta.client_offset;

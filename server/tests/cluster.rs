@@ -8,8 +8,8 @@ use std::collections::HashSet;
 
 use futures_util::future::join_all;
 use protocol::{
-    ChatMessage, Handshake, Presence, RoomSummary, UserEvent, HISTORY, PRESENCE, ROOMS, TYPING,
-    USER_JOINED, USER_LEFT,
+    ChatMessage, Handshake, MessageChange, Presence, RoomSummary, UserEvent, DELETE_MESSAGE,
+    EDIT_MESSAGE, HISTORY, MESSAGE_CHANGED, PRESENCE, ROOMS, TYPING, USER_JOINED, USER_LEFT,
 };
 use rust_socketio::Payload;
 use serde_json::json;
@@ -207,6 +207,68 @@ async fn history_and_offsets_agree_whichever_node_serves_them() {
         .await
         .unwrap();
     assert_eq!(stored, 12);
+}
+
+/// An edit and a deletion made through one node reach the room on every node, once stored, and
+/// a client resuming on any node is replayed them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn edits_and_deletions_cross_nodes_and_are_replayed_by_any() {
+    if cluster::skipped() {
+        return;
+    }
+    let cluster = Cluster::start(3).await;
+    let (ana, _) = enter(&cluster.nodes[0], Transport::Websocket, "Ana").await;
+    let (mut beto, _) = enter(&cluster.nodes[1], Transport::Polling, "Beto").await;
+    let (mut caro, _) = enter(&cluster.nodes[2], Transport::Websocket, "Caro").await;
+    send(&ana, "hola, mundp", "k-1").await;
+    send(&ana, "me arrepiento", "k-2").await;
+    let first = beto.next_message().await.meta.id;
+    let second = beto.next_message().await.meta.id;
+    for _ in 0..2 {
+        caro.next_message().await;
+    }
+    let ask = async |event: &str, request: serde_json::Value| {
+        let reply = ana.request(event, Payload::Text(vec![request])).await;
+        let ack: protocol::Ack = serde_json::from_value(reply).unwrap();
+        assert!(ack.is_accepted(), "{event}: {ack:?}");
+    };
+    ask(
+        EDIT_MESSAGE,
+        json!({"id": first, "text": "hola, mundo", "clientOffset": "e-1"}),
+    )
+    .await;
+    ask(DELETE_MESSAGE, json!({"id": second, "clientOffset": "d-1"})).await;
+    // Nobody else may: a node checks the author as the store knows them.
+    let reply = beto
+        .request(DELETE_MESSAGE, Payload::Text(vec![json!({"id": first})]))
+        .await;
+    assert_eq!(reply["error"], "not_yours");
+
+    for client in [&mut beto, &mut caro] {
+        let edited: MessageChange = client.next_as(MESSAGE_CHANGED).await;
+        let deleted: MessageChange = client.next_as(MESSAGE_CHANGED).await;
+        assert_eq!(
+            (edited.id, edited.text.as_deref()),
+            (first, Some("hola, mundo"))
+        );
+        assert!(deleted.id == second && deleted.deleted && edited.revision < deleted.revision);
+    }
+    for node in &cluster.nodes {
+        let mut late = ChatClient::connect_as(
+            node,
+            Transport::Websocket,
+            person("Late", "general", Some(second)),
+        )
+        .await;
+        let edited: MessageChange = late.next_as(MESSAGE_CHANGED).await;
+        let deleted: MessageChange = late.next_as(MESSAGE_CHANGED).await;
+        assert_eq!(
+            (edited.id, deleted.id),
+            (first, second),
+            "from {}",
+            node.url()
+        );
+    }
 }
 
 /// A node that loses Redis says so on `/readyz` and keeps relaying to its own clients; once

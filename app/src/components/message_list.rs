@@ -34,6 +34,10 @@ pub fn MessageList(
     #[prop(into)] today: Signal<Today>,
     /// Sends one of my failed messages again: (client offset, text).
     on_retry: Callback<(String, String)>,
+    /// Edits one of my messages: (id, new text).
+    on_edit: Callback<(i64, String)>,
+    /// Deletes one of my messages.
+    on_delete: Callback<i64>,
     /// The reader scrolled to the top: time for older messages.
     on_top: Callback<()>,
 ) -> impl IntoView {
@@ -152,7 +156,7 @@ pub fn MessageList(
                         });
                         match line {
                             Line::Message(message) => {
-                                view! { <Message message row timeline me my_name today on_retry /> }.into_any()
+                                view! { <Message message row timeline me my_name today on_retry on_edit on_delete /> }.into_any()
                             }
                             Line::Notice { text, .. } => view! { <li class="notice-line">{text}</li> }.into_any(),
                         }
@@ -224,10 +228,16 @@ fn Message(
     my_name: Signal<Option<String>>,
     today: Signal<Today>,
     on_retry: Callback<(String, String)>,
+    on_edit: Callback<(i64, String)>,
+    on_delete: Callback<i64>,
 ) -> impl IntoView {
     let mine = {
         let message = message.clone();
         move || me.with(|me| message.is_mine(me.as_deref()))
+    };
+    let stored_id = {
+        let key = message.key.clone();
+        Signal::derive(move || timeline.with(|timeline| timeline.id_of(&key)))
     };
     let ShownMessage {
         user,
@@ -236,8 +246,11 @@ fn Message(
         at,
         delivery,
         client_offset,
+        edited_at,
+        deleted,
         ..
     } = message;
+    let editing = RwSignal::new(false);
     let hue = person_hue(&person);
     // Two people who chose one name: each also shows the start of their public id.
     let tag = {
@@ -260,6 +273,7 @@ fn Message(
         }
     };
     let delivery_for_class = delivery.clone();
+    let mine_for_actions = mine.clone();
     let class = move || {
         let state = match delivery_for_class.get() {
             Delivery::Pending => " message--pending",
@@ -301,7 +315,11 @@ fn Message(
     let localised = move |at: &ArcRwSignal<Option<String>>, write: fn(&str) -> String| {
         today.get().and(at.get()).map(|at| write(&at))
     };
+    let text_for_editor = text.clone();
     let body = move || {
+        if deleted {
+            return view! { <span class="message__deleted">"mensaje eliminado"</span> }.into_any();
+        }
         my_name.with(|name| {
             segments(&text, name.as_deref())
                 .into_iter()
@@ -317,6 +335,59 @@ fn Message(
                     }
                 })
                 .collect_view()
+                .into_any()
+        })
+    };
+    let edited = move || {
+        let edited_at = edited_at.clone()?;
+        let title = move || {
+            today
+                .get()
+                .map(|_| format!("Editado: {}", clock::full(&edited_at)))
+        };
+        Some(view! { <span class="message__edited" title=title>" (editado)"</span> })
+    };
+    // Mine, stored, not deleted: mine to change.
+    let changeable = move || !deleted && mine_for_actions();
+    let actions = move || {
+        let id = stored_id.get()?;
+        (changeable() && !editing.get()).then(|| {
+            view! {
+                <span class="message__actions">
+                    <button class="message__action" type="button" on:click=move |_| editing.set(true)>
+                        "Editar"
+                    </button>
+                    <button
+                        class="message__action"
+                        type="button"
+                        on:click=move |_| {
+                            let sure = window()
+                                .confirm_with_message("¿Eliminar este mensaje? No se puede deshacer.")
+                                .unwrap_or(false);
+                            if sure {
+                                on_delete.run(id);
+                            }
+                        }
+                    >
+                        "Eliminar"
+                    </button>
+                </span>
+            }
+        })
+    };
+    let editor = move || {
+        let id = stored_id.get()?;
+        editing.get().then(|| {
+            view! {
+                <MessageEditor
+                    text=text_for_editor.clone()
+                    on_save=move |text: String| {
+                        editing.set(false);
+                        on_edit.run((id, text));
+                    }
+                    on_cancel=move || editing.set(false)
+                />
+            }
         })
     };
     view! {
@@ -340,9 +411,78 @@ fn Message(
                     }}
                 </time>
             </span>
-            <span class="message__text">{body}</span>
+            {move || {
+                (!editing.get())
+                    .then(|| view! { <span class="message__text">{body.clone()}{edited.clone()}</span> })
+            }}
+            {editor}
             {status}
+            {actions}
         </li>
+    }
+}
+
+/// Editing one of my messages in place: Enter saves, Shift+Enter adds a line, Escape cancels.
+#[component]
+fn MessageEditor(
+    text: String,
+    #[prop(into)] on_save: Callback<String>,
+    #[prop(into)] on_cancel: Callback<()>,
+) -> impl IntoView {
+    let field = NodeRef::<leptos::html::Textarea>::new();
+    let original = text.clone();
+    let save = move || {
+        let Some(field) = field.get_untracked() else {
+            return;
+        };
+        let edited = field.value();
+        if edited.trim().is_empty() || edited == original {
+            on_cancel.run(());
+        } else {
+            on_save.run(edited);
+        }
+    };
+    // Opened to be typed in: the cursor goes to the end of the text.
+    Effect::new(move || {
+        if let Some(field) = field.get() {
+            field.focus().ok();
+            let end = field.value().encode_utf16().count() as u32;
+            field.set_selection_range(end, end).ok();
+        }
+    });
+    let keys = {
+        let save = save.clone();
+        move |ev: ev::KeyboardEvent| match ev.key().as_str() {
+            "Enter" if !ev.shift_key() && !ev.is_composing() => {
+                ev.prevent_default();
+                save();
+            }
+            "Escape" => {
+                ev.prevent_default();
+                on_cancel.run(());
+            }
+            _ => {}
+        }
+    };
+    view! {
+        <span class="message__editor">
+            <textarea
+                class="message__edit-input"
+                node_ref=field
+                aria-label="Editar el mensaje"
+                rows="2"
+                prop:value=text
+                on:keydown=keys
+            ></textarea>
+            <span class="message__edit-buttons">
+                <button class="message__action" type="button" on:click=move |_| save()>
+                    "Guardar"
+                </button>
+                <button class="message__action" type="button" on:click=move |_| on_cancel.run(())>
+                    "Cancelar"
+                </button>
+            </span>
+        </span>
     }
 }
 

@@ -5,6 +5,7 @@ mod composer;
 mod connection_status;
 mod message_list;
 mod name_field;
+mod notification_switch;
 mod people;
 mod room_list;
 
@@ -13,5 +14,6 @@ pub use composer::Composer;
 pub use connection_status::ConnectionStatus;
 pub use message_list::{page_title, MessageList};
 pub use name_field::NameField;
+pub use notification_switch::NotificationSwitch;
 pub use people::{People, TypingIndicator};
 pub use room_list::RoomList;

@@ -150,7 +150,20 @@ impl Screen {
                 }
                 lines.push(Line::from(header));
             }
-            lines.extend(text_lines(&message.text, None));
+            if message.meta.deleted {
+                lines.extend(
+                    text_lines("mensaje eliminado", None)
+                        .into_iter()
+                        .map(|line| line.dim()),
+                );
+            } else {
+                let edited = message
+                    .meta
+                    .edited_at
+                    .is_some()
+                    .then(|| Span::from(" (editado)").dim());
+                lines.extend(text_lines(&message.text, edited));
+            }
             previous = Some((&message.meta.person, at));
         }
         for item in self.outbox.items() {
@@ -268,6 +281,7 @@ mod tests {
                 room: "general".into(),
                 at: at.into(),
                 client_offset: None,
+                ..MessageMeta::default()
             },
         })
     }
@@ -433,6 +447,41 @@ mod tests {
         assert!(
             !all.contains("En la sala"),
             "no people pane at 60 columns: {all}"
+        );
+    }
+
+    #[test]
+    fn edits_and_deletions_are_drawn_newest_first_wins() {
+        let now = Instant::now();
+        let mut screen = Screen::new("general", "Ana", madrid());
+        screen.apply(Incoming::Admitted, now);
+        screen.apply(
+            message(1, "p-luis", "Luis", "2026-12-03T09:00:00Z", "hola, mundp"),
+            now,
+        );
+        screen.apply(
+            message(2, "p-luis", "Luis", "2026-12-03T09:01:00Z", "adiós"),
+            now,
+        );
+        let change = |id, revision, text: Option<&str>| {
+            Incoming::Changed(protocol::MessageChange {
+                id,
+                room: "general".into(),
+                revision,
+                text: text.map(Into::into),
+                edited_at: text.map(|_| "2026-12-03T09:02:00Z".into()),
+                deleted: text.is_none(),
+            })
+        };
+        screen.apply(change(1, 4, Some("hola, mundo")), now);
+        screen.apply(change(1, 3, Some("más antiguo")), now);
+        screen.apply(change(2, 5, None), now);
+        let rows = rendered(&screen, 60, 12).join("\n");
+        assert!(rows.contains("hola, mundo (editado)"), "{rows}");
+        assert!(rows.contains("mensaje eliminado"), "{rows}");
+        assert!(
+            !rows.contains("adiós") && !rows.contains("más antiguo"),
+            "{rows}"
         );
     }
 }

@@ -131,6 +131,7 @@ impl Screen {
             Incoming::Identity(credentials) => self.me = Some(credentials.person),
             Incoming::Message(message) => self.show(vec![message]),
             Incoming::History(messages) => self.show(messages),
+            Incoming::Changed(change) => self.change(change),
             Incoming::Presence(presence) if presence.room == self.room => {
                 self.online = presence.online.max(presence.users.len());
                 self.people = presence.users;
@@ -184,6 +185,27 @@ impl Screen {
             self.typing.remove(&message.meta.person);
             self.messages.insert(message.meta.id, message);
         }
+    }
+
+    /// A message's new state, if it is newer than the one shown (the highest revision wins).
+    fn change(&mut self, change: protocol::MessageChange) {
+        if change.room != self.room {
+            return;
+        }
+        let Some(message) = self.messages.get_mut(&change.id) else {
+            return;
+        };
+        if message
+            .meta
+            .revision
+            .is_some_and(|shown| shown >= change.revision)
+        {
+            return;
+        }
+        message.meta.revision = Some(change.revision);
+        message.text = change.text.unwrap_or_default();
+        message.meta.edited_at = change.edited_at;
+        message.meta.deleted = change.deleted;
     }
 
     /// The server's answer to one of our messages.

@@ -19,7 +19,7 @@ use fred::{
     prelude::{Builder, Config, EventInterface, ReconnectPolicy},
     types::{config::UnresponsiveConfig, RespVersion},
 };
-use protocol::HISTORY;
+use protocol::{HISTORY, MESSAGE_CHANGED};
 use socketioxide::{adapter::Emitter, SocketIo};
 use socketioxide_redis::{
     drivers::fred::FredDriver, FredAdapter, RedisAdapterConfig, RedisAdapterCtr,
@@ -200,7 +200,8 @@ async fn resubscribe(client: &SubscriberClient) -> Result<(), fred::error::Error
     Ok(())
 }
 
-/// Replays, to every node, each room's messages stored since `since`: what this node's clients
+/// Replays, to every node, each room's messages stored since `since`, then the messages changed
+/// since: what this node's clients
 /// may have missed from the others, and what the others' clients may have missed from this node
 /// (stored while it could not publish, perhaps after they had caught up already).
 async fn catch_up(io: ClusterIo, realtime: Realtime, since: i64) {
@@ -229,6 +230,11 @@ async fn catch_up(io: ClusterIo, realtime: Realtime, since: i64) {
                 async move { everyone.emit(HISTORY, &batch).await.is_ok() }
             },
         )
+        .await;
+        history::replay_changes(store, &room, offset, |change| {
+            let everyone = everyone.clone();
+            async move { everyone.emit(MESSAGE_CHANGED, &change).await.is_ok() }
+        })
         .await;
     }
 }

@@ -1,30 +1,42 @@
-//! Server delivery: replay what a client missed since its offset, on every (re)connect (bounded:
-//! [`recent`]), and to a whole node's rooms after a Redis outage ([`replay`], from
-//! `cluster`).
+//! Server delivery: replay what a client missed since its offset — messages, and changes to the
+//! ones it holds — on every (re)connect (bounded: [`recent`]), and to a whole node's rooms after
+//! a Redis outage ([`replay`], [`replay_changes`], from `cluster`).
 
 use std::future::Future;
 
-use protocol::{ChatMessage, Skipped, REPLAY_MAX_BYTES, REPLAY_MAX_MESSAGES};
+use protocol::{
+    ChatMessage, MessageChange, Skipped, REPLAY_MAX_BYTES, REPLAY_MAX_CHANGES, REPLAY_MAX_MESSAGES,
+};
 use tracing::{debug, warn};
 
 use crate::store::Store;
 
-/// What a bounded replay sends: the messages, and what it leaves out, if anything.
+/// What a bounded replay sends: the messages, what it leaves out of them, if anything, and the
+/// current state of the messages up to the offset that changed since.
 #[derive(Debug, PartialEq)]
 pub struct Recent {
     pub skipped: Option<Skipped>,
     pub messages: Vec<ChatMessage>,
+    pub changes: Vec<MessageChange>,
 }
 
 /// The room's newest messages after `offset`, at most [`REPLAY_MAX_MESSAGES`] and
 /// [`REPLAY_MAX_BYTES`] of them (at least one, however large), oldest first; and, if that leaves
-/// some out, which. `None` if the store cannot be read.
+/// some out, which. Then the messages up to `offset` changed since, at most
+/// [`REPLAY_MAX_CHANGES`] and [`REPLAY_MAX_BYTES`] of them, the most recently changed. `None` if
+/// the store cannot be read.
 pub async fn recent(store: &Store, room: &str, offset: i64) -> Option<Recent> {
-    let newest = match store
-        .newest_after(room, offset, REPLAY_MAX_MESSAGES + 1)
-        .await
-    {
-        Ok(newest) => newest,
+    let read = async {
+        let newest = store
+            .newest_after(room, offset, REPLAY_MAX_MESSAGES + 1)
+            .await?;
+        let changes = store
+            .newest_changes(room, offset, offset, REPLAY_MAX_CHANGES)
+            .await?;
+        Ok::<_, crate::store::StoreError>((newest, changes))
+    };
+    let (newest, changes) = match read.await {
+        Ok(read) => read,
         Err(error) => {
             warn!(room, %error, "history replay failed");
             return None;
@@ -50,9 +62,20 @@ pub async fn recent(store: &Store, room: &str, offset: i64) -> Option<Recent> {
         }),
         _ => None,
     };
+    let mut changes_kept = Vec::new();
+    let mut bytes = 0;
+    for change in changes.into_iter().rev() {
+        bytes += serde_json::to_vec(&change).map_or(usize::MAX / 4, |json| json.len());
+        if bytes > REPLAY_MAX_BYTES {
+            break;
+        }
+        changes_kept.push(change);
+    }
+    changes_kept.reverse();
     Some(Recent {
         skipped,
         messages: kept,
+        changes: changes_kept,
     })
 }
 
@@ -117,6 +140,36 @@ pub async fn replay<Sent: Future<Output = bool>>(
     debug!(room, sent, "history replayed");
 }
 
+/// Hands to `send` the current state of every message of the room changed after `offset`, in
+/// the order of their latest changes; stops early when `send` says the receivers are gone. For
+/// the server's catch-up after a Redis outage, beside [`replay`].
+pub async fn replay_changes<Sent: Future<Output = bool>>(
+    store: &Store,
+    room: &str,
+    mut offset: i64,
+    mut send: impl FnMut(MessageChange) -> Sent,
+) {
+    loop {
+        let read = match store.changes_after(room, offset, READ_BATCH).await {
+            Ok(read) => read,
+            Err(error) => {
+                warn!(room, %error, "replay of changes failed");
+                return;
+            }
+        };
+        let count = read.len();
+        for change in read {
+            offset = change.revision;
+            if !send(change).await {
+                return;
+            }
+        }
+        if count < READ_BATCH {
+            return;
+        }
+    }
+}
+
 /// Splits `messages` into runs whose JSON fits in `budget` bytes (a run holds at least one).
 fn within_budget(messages: &[ChatMessage], budget: usize) -> Vec<&[ChatMessage]> {
     let mut runs = Vec::new();
@@ -150,6 +203,7 @@ mod tests {
                 room: "general".into(),
                 at: "2026-11-25T10:00:00Z".into(),
                 client_offset: None,
+                ..MessageMeta::default()
             },
         }
     }

@@ -31,6 +31,8 @@ const QUEUE_DEPTH: usize = 256;
 
 /// One event as it arrived, not yet decoded: decoding happens in the worker, off the socket loop.
 pub struct Event<A: Adapter> {
+    /// Which of the queue's events ([`InOrder::route`]).
+    name: &'static str,
     socket: Arc<Socket<A>>,
     data: Value,
     ack_id: Option<i64>,
@@ -38,6 +40,10 @@ pub struct Event<A: Adapter> {
 }
 
 impl<A: Adapter> Event<A> {
+    pub fn name(&self) -> &'static str {
+        self.name
+    }
+
     /// When the socket's packet loop handed it over, before any wait in the queue.
     pub fn arrived(&self) -> Instant {
         self.arrived
@@ -70,8 +76,9 @@ type Admit<A> = Box<dyn Fn(&Event<A>) -> Result<(), Rejection> + Send + Sync>;
 /// What becomes of an event refused at the door, or that finds the queue full.
 type OnRefused<A> = Box<dyn Fn(Event<A>, Rejection) + Send + Sync>;
 
-/// A socketioxide message handler that runs `handler` for one socket's events strictly in the
-/// order they arrived. Create one per socket, in the connect handler.
+/// Runs `handler` for one socket's events strictly in the order they arrived, whichever of the
+/// events it serves ([`InOrder::route`]: a person's edit never overtakes their message). Create
+/// one per socket, in the connect handler.
 pub struct InOrder<A: Adapter> {
     queue: OnceLock<mpsc::Sender<Event<A>>>,
     start: Mutex<Option<Start<A>>>,
@@ -114,6 +121,14 @@ impl<A: Adapter> InOrder<A> {
         }
     }
 
+    /// The socketioxide handler of the event `name`, queued here with the others.
+    pub fn route(self: &Arc<Self>, name: &'static str) -> Route<A> {
+        Route {
+            queue: self.clone(),
+            name,
+        }
+    }
+
     fn queue(&self) -> &mpsc::Sender<Event<A>> {
         self.queue.get_or_init(|| {
             let start = self.start.lock().unwrap().take();
@@ -122,22 +137,30 @@ impl<A: Adapter> InOrder<A> {
     }
 }
 
+/// One event of an [`InOrder`] queue, as socketioxide calls it.
+pub struct Route<A: Adapter> {
+    queue: Arc<InOrder<A>>,
+    name: &'static str,
+}
+
 /// Distinguishes this handler from socketioxide's closure handlers at the type level.
 pub struct InOrderMarker;
 
-impl<A: Adapter> MessageHandler<A, InOrderMarker> for InOrder<A> {
+impl<A: Adapter> MessageHandler<A, InOrderMarker> for Route<A> {
     fn call(&self, socket: Arc<Socket<A>>, data: Value, ack_id: Option<i64>) {
+        let queue = &self.queue;
         let event = Event {
+            name: self.name,
             socket,
             data,
             ack_id,
             arrived: Instant::now(),
         };
-        if let Err(reason) = (self.admit)(&event) {
-            return (self.on_refused)(event, reason);
+        if let Err(reason) = (queue.admit)(&event) {
+            return (queue.on_refused)(event, reason);
         }
-        if let Err(mpsc::error::TrySendError::Full(event)) = self.queue().try_send(event) {
-            (self.on_refused)(event, Rejection::TooFast);
+        if let Err(mpsc::error::TrySendError::Full(event)) = queue.queue().try_send(event) {
+            (queue.on_refused)(event, Rejection::TooFast);
         }
     }
 }

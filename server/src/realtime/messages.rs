@@ -45,17 +45,9 @@ pub async fn publish<A: Adapter>(
         .store
         .insert_then(message, async |new| {
             realtime.metrics.stored(writing.elapsed());
-            // The room's turn passes on only once every node has handed this message to its
-            // clients: a node receives other nodes' messages a few task hops after Redis
-            // sends them, and the next message, stored by the next turn's holder, could
-            // otherwise reach that holder's own clients first. Each node handles broadcasts
-            // and requests from one stream in order, so its answer to a request sent now
-            // comes after it delivered the message. On a single node it is a local no-op.
+            // On a single node nothing goes through Redis, and there is nobody to wait for.
             if deliver(realtime, &audience, new).await {
-                let everyone = audience.everyone.clone();
-                if let Err(error) = everyone.within(BARRIER).rooms().await {
-                    warn!(%error, "could not wait for the other nodes to deliver a message");
-                }
+                barrier(&audience).await;
             }
         })
         .await?;
@@ -65,19 +57,20 @@ pub async fn publish<A: Adapter>(
     Ok(stored)
 }
 
-/// Hands a stored message to its audience on every node; true if it went through Redis.
-///
-/// This node's receivers get it first, then the other nodes' through Redis (each node hands a
-/// broadcast to its own clients). A receiver whose buffer is full (it stopped reading) is closed
-/// at this message, on whichever node it is (the engine's `close_on_full_buffer`, see
-/// `configured`): it comes back and resumes from what it really has, instead of missing this
-/// message for good.
-///
-/// Without Redis, this node's clients at least hear it now; the others get it replayed when the
-/// link is back (`cluster`). A broadcast that fails marks the link lost from now (a hung Redis
-/// says nothing else). Asked only once the message is committed (inside its room's turn for a
-/// new one): asked before waiting for the turn, a link that came back meanwhile would keep it
-/// local although the replay had already read the store without it.
+/// Waits until every node has handed what this node just broadcast to its clients: a room's turn
+/// passes on only then. A node receives other nodes' broadcasts a few task hops after Redis
+/// sends them, and the next write of the room, by the next turn's holder, could otherwise reach
+/// that holder's own clients first. Each node handles broadcasts and requests from one stream in
+/// order, so its answer to a request sent now comes after it delivered the broadcast.
+pub(super) async fn barrier<A: Adapter>(audience: &Audience<A>) {
+    let everyone = audience.everyone.clone();
+    if let Err(error) = everyone.within(BARRIER).rooms().await {
+        warn!(%error, "could not wait for the other nodes to deliver a message");
+    }
+}
+
+/// Hands a stored message to its audience on every node ([`broadcast`]); true if it went
+/// through Redis. Only its sender's copy has its client offset.
 async fn deliver<A: Adapter>(
     realtime: &Realtime,
     audience: &Audience<A>,
@@ -86,19 +79,52 @@ async fn deliver<A: Adapter>(
     let Ok(packet) = Packet::of(&message.as_seen_by(None)) else {
         return false;
     };
-    if let Some(sender) = &audience.sender {
-        if let Ok(own) = Packet::of(message) {
-            // A sender that cannot take it is closed (see above) and learns it on resuming.
-            sender.emit(NEW_MESSAGE, &own.arguments()).ok();
-        }
+    let own = audience
+        .sender
+        .as_ref()
+        .and_then(|_| Packet::of(message).ok());
+    let own = own.as_ref().map(Packet::arguments);
+    broadcast(
+        realtime,
+        audience,
+        NEW_MESSAGE,
+        own.as_ref(),
+        &packet.arguments(),
+    )
+    .await
+}
+
+/// Emits `event` to its audience on every node: `own` to the sender, `arguments` to the rest of
+/// the room. True if it went through Redis.
+///
+/// This node's receivers get it first, then the other nodes' through Redis (each node hands a
+/// broadcast to its own clients). A receiver whose buffer is full (it stopped reading) is closed
+/// at this event, on whichever node it is (the engine's `close_on_full_buffer`, see
+/// `configured`): it comes back and resumes from what it really has, instead of missing it for
+/// good.
+///
+/// Without Redis, this node's clients at least hear it now; the others get it replayed when the
+/// link is back (`cluster`). A broadcast that fails marks the link lost from now (a hung Redis
+/// says nothing else). Asked only once the write is committed (inside its room's turn for a new
+/// one): asked before waiting for the turn, a link that came back meanwhile would keep it local
+/// although the replay had already read the store without it.
+pub(super) async fn broadcast<A: Adapter, T: serde::Serialize + ?Sized>(
+    realtime: &Realtime,
+    audience: &Audience<A>,
+    event: &'static str,
+    own: Option<&T>,
+    arguments: &T,
+) -> bool {
+    if let (Some(sender), Some(own)) = (&audience.sender, own) {
+        // A sender that cannot take it is closed (see above) and learns it on resuming.
+        sender.emit(event, own).ok();
     }
-    let arguments = packet.arguments();
     // Some receivers could not take it: they were closed, and resume.
     audience
         .others
         .clone()
         .local()
-        .emit(NEW_MESSAGE, &arguments)
+        .emit(event, arguments)
         .await
         .ok();
     let Some(node_room) = &realtime.node_room else {
@@ -108,16 +134,16 @@ async fn deliver<A: Adapter>(
         return false;
     }
     let elsewhere = audience.others.clone().except(node_room.clone());
-    match elsewhere.emit(NEW_MESSAGE, &arguments).await {
+    match elsewhere.emit(event, arguments).await {
         Ok(()) => true,
         Err(BroadcastError::Adapter(error)) => {
-            warn!(%error, "message not relayed to the other nodes");
+            warn!(%error, "not relayed to the other nodes");
             realtime.link.failed();
             false
         }
         // The other nodes' receivers are theirs to count.
         Err(error) => {
-            debug!(%error, "message not delivered to every client");
+            debug!(%error, "not delivered to every client");
             true
         }
     }
@@ -178,6 +204,11 @@ pub async fn relay<A: Adapter>(
                 Ok(Stored::Duplicate(stored)) => {
                     debug!(id = %socket.id, offset = stored.meta.id, "resend acknowledged and relayed again");
                     Ack::stored(stored.meta.id)
+                }
+                Ok(Stored::KeyInUse) => {
+                    debug!(id = %socket.id, "client offset already used for a change");
+                    realtime.metrics.rejected(Rejection::BadMeta);
+                    Ack::rejected(Rejection::BadMeta)
                 }
                 Err(failure) => {
                     error!(id = %socket.id, error = %failure, "message not stored");

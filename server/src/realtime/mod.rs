@@ -1,6 +1,7 @@
 //! Socket.IO: the layer that speaks Engine.IO v4 / Socket.IO v5, admission, and one module per
 //! event.
 
+mod changes;
 pub mod cluster;
 pub mod flood;
 mod handshake;
@@ -13,8 +14,8 @@ mod typing;
 use std::sync::Arc;
 
 use protocol::{
-    Ack, ChatMessage, Rejection, HISTORY, HISTORY_SKIPPED, IDENTITY, NEW_MESSAGE, ROOMS,
-    STOP_TYPING, TYPING,
+    Ack, ChatMessage, Rejection, DELETE_MESSAGE, EDIT_MESSAGE, HISTORY, HISTORY_SKIPPED, IDENTITY,
+    MESSAGE_CHANGED, NEW_MESSAGE, ROOMS, STOP_TYPING, TYPING,
 };
 use socketioxide::{
     adapter::{Adapter, LocalAdapter},
@@ -152,16 +153,30 @@ async fn on_connect<A: Adapter>(socket: SocketRef<A>, State(realtime): State<Rea
     let sender = Arc::new(realtime.flood.sender(handshake::admission_of(&socket)));
 
     // Handlers first, before any await: the client may send as soon as it is admitted.
-    socket.on(NEW_MESSAGE, {
+    // Writes, in one queue: a person's edit or deletion never overtakes their message. Each
+    // counts against their message rate.
+    let writes = Arc::new({
         let (session, realtime) = (session.clone(), realtime.clone());
         let (admitting, refusing, sending) = (sender.clone(), realtime.clone(), sender.clone());
         let flood = realtime.flood.clone();
         InOrder::new(
-            move |event| messages::relay(event, session.clone(), realtime.clone()),
+            move |event: in_order::Event<A>| {
+                let (session, realtime) = (session.clone(), realtime.clone());
+                async move {
+                    if event.name() == NEW_MESSAGE {
+                        messages::relay(event, session, realtime).await
+                    } else {
+                        changes::relay(event, session, realtime).await
+                    }
+                }
+            },
             move |_| flood.allow(&admitting, Act::Message),
             move |event, reason| messages::refuse(event, reason, &refusing, &sending),
         )
     });
+    for event in [NEW_MESSAGE, EDIT_MESSAGE, DELETE_MESSAGE] {
+        socket.on(event, writes.route(event));
+    }
     let typing = Arc::new(Typing::default());
     for event in [TYPING, STOP_TYPING] {
         let (session, sender, typing) = (session.clone(), sender.clone(), typing.clone());
@@ -211,6 +226,11 @@ async fn on_connect<A: Adapter>(socket: SocketRef<A>, State(realtime): State<Rea
             std::future::ready(socket.emit(HISTORY, &seen).is_ok())
         })
         .await;
+        for change in &recent.changes {
+            if socket.emit(MESSAGE_CHANGED, change).is_err() {
+                break;
+            }
+        }
     }
 }
 

@@ -5,8 +5,8 @@ mod turns;
 
 use std::{sync::Arc, time::Duration};
 
-use protocol::{ChatMessage, MessageMeta};
-use sqlx::{any::AnyPoolOptions, AnyConnection, AnyPool, Row};
+use protocol::{ChatMessage, MessageChange, MessageMeta, Rejection};
+use sqlx::{any::AnyPoolOptions, AnyConnection, AnyPool, Connection, Row};
 use time::{format_description::well_known::Rfc3339, OffsetDateTime};
 use turns::{LocalTurns, SharedTurn};
 
@@ -44,6 +44,36 @@ pub enum Stored {
     /// A resend: the message its author stored before in this room under the same client
     /// offset, unchanged (the resend's text is not looked at).
     Duplicate(ChatMessage),
+    /// The author used this client offset in this room for a change ([`Store::change_then`]):
+    /// it names no message, and nothing is stored.
+    KeyInUse,
+}
+
+/// A change to store: `person` edits (`text`) or deletes (`None`) their message `id`.
+#[derive(Debug, Clone, Copy)]
+pub struct NewChange<'a> {
+    pub room: &'a str,
+    /// The author's name, kept with the change.
+    pub user: &'a str,
+    pub person: &'a str,
+    pub id: i64,
+    /// The new text; `None` deletes the message.
+    pub text: Option<&'a str>,
+    pub client_offset: Option<&'a str>,
+}
+
+/// What asking for a change did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Changed {
+    /// Stored now: the message's new state, whose `revision` is the change's offset.
+    New(MessageChange),
+    /// A resend of a change stored before (same person, room and client offset): that change's
+    /// offset, and the message's state now (perhaps changed again since).
+    Duplicate { revision: i64, now: MessageChange },
+    /// Refused, and nothing stored: no such message in the room, or deleted
+    /// ([`Rejection::NotFound`]); somebody else's ([`Rejection::NotYours`]); a client offset the
+    /// author used for something else ([`Rejection::BadMeta`]).
+    Refused(Rejection),
 }
 
 #[derive(Clone, Debug)]
@@ -66,11 +96,13 @@ enum Database {
     },
 }
 
-/// A query reading whole messages; `from_row` decodes its rows.
+/// A query reading whole messages (never the rows of their changes), with `$filter` as more
+/// conditions; `from_row` decodes its rows.
 macro_rules! select_messages {
     ($filter:literal) => {
         concat!(
-            "SELECT id, room, author, person, body, client_offset, sent_at FROM messages ",
+            "SELECT id, room, author, person, body, client_offset, sent_at, edited_at, \
+             deleted_at, revision FROM messages WHERE target IS NULL AND ",
             $filter
         )
     };
@@ -182,19 +214,62 @@ impl Store {
         message: NewMessage<'_>,
         relay: impl AsyncFnOnce(&ChatMessage),
     ) -> Result<Stored, StoreError> {
+        self.in_turn(message.room, async |connection| {
+            let stored = insert(connection, message).await?;
+            if let Stored::New(new) = &stored {
+                relay(new).await;
+            }
+            Ok(stored)
+        })
+        .await
+    }
+
+    /// Stores `change` if its author may make it and, if it is new, hands the message's new
+    /// state to `relay` in the room's turn, like [`Store::insert_then`]: a change takes its
+    /// offset from the messages' sequence and is relayed in offset order with them, so whoever
+    /// resumes from an offset has every change after it either live or in its replay
+    /// ([`Store::newest_changes`]).
+    ///
+    /// Only the message's author changes it: `change.person` is the server-side identity of the
+    /// connection that asked, never anything the client claimed. A deleted message's text is
+    /// gone (its earlier edits' too) and it cannot change again. **Exactly once** as messages
+    /// are: a change whose (person, room, client offset) is stored already is a resend
+    /// ([`Changed::Duplicate`]), so a late resend of an old edit never undoes a newer one.
+    pub async fn change_then(
+        &self,
+        change: NewChange<'_>,
+        relay: impl AsyncFnOnce(&MessageChange),
+    ) -> Result<Changed, StoreError> {
+        self.in_turn(change.room, async |connection| {
+            let changed = apply(connection, change).await?;
+            if let Changed::New(new) = &changed {
+                relay(new).await;
+            }
+            Ok(changed)
+        })
+        .await
+    }
+
+    /// Runs `write` with a connection, holding `room`'s turn: a room's writes are committed and
+    /// relayed one at a time, whichever node makes them.
+    async fn in_turn<T>(
+        &self,
+        room: &str,
+        write: impl AsyncFnOnce(&mut AnyConnection) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
         match &self.database {
             Database::Sqlite(turns) => {
-                let _turn = turns.take(message.room).await;
-                insert_and_relay(&mut *self.pool.acquire().await?, message, relay).await
+                let _turn = turns.take(room).await;
+                write(&mut *self.pool.acquire().await?).await
             }
             Database::Postgres { local, turns } => {
-                let _here = tokio::time::timeout(TURN_WAIT, local.take(message.room))
+                let _here = tokio::time::timeout(TURN_WAIT, local.take(room))
                     .await
                     .map_err(|_| StoreError::TurnTimeout(TURN_WAIT))?;
-                let mut turn = SharedTurn::take(turns, message.room).await?;
-                let stored = insert_and_relay(turn.connection(), message, relay).await?;
+                let mut turn = SharedTurn::take(turns, room).await?;
+                let written = write(turn.connection()).await?;
                 turn.release().await;
-                Ok(stored)
+                Ok(written)
             }
         }
     }
@@ -238,7 +313,7 @@ impl Store {
         limit: usize,
     ) -> Result<Vec<ChatMessage>, StoreError> {
         let rows = sqlx::query(select_messages!(
-            "WHERE room = $1 AND id > $2 ORDER BY id LIMIT $3"
+            "room = $1 AND id > $2 ORDER BY id LIMIT $3"
         ))
         .bind(room)
         .bind(offset)
@@ -256,7 +331,7 @@ impl Store {
         limit: usize,
     ) -> Result<Vec<ChatMessage>, StoreError> {
         let rows = sqlx::query(select_messages!(
-            "WHERE room = $1 AND id > $2 ORDER BY id DESC LIMIT $3"
+            "room = $1 AND id > $2 ORDER BY id DESC LIMIT $3"
         ))
         .bind(room)
         .bind(offset)
@@ -264,6 +339,47 @@ impl Store {
         .fetch_all(&self.pool)
         .await?;
         rows.iter().rev().map(from_row).collect()
+    }
+
+    /// The current state of the room's messages up to `up_to` (those a client resuming from
+    /// `offset` may hold) that changed after `offset`: the `limit` most recently changed, oldest
+    /// change first.
+    pub async fn newest_changes(
+        &self,
+        room: &str,
+        offset: i64,
+        up_to: i64,
+        limit: usize,
+    ) -> Result<Vec<MessageChange>, StoreError> {
+        let rows = sqlx::query(select_messages!(
+            "room = $1 AND revision > $2 AND id <= $3 ORDER BY revision DESC LIMIT $4"
+        ))
+        .bind(room)
+        .bind(offset)
+        .bind(up_to)
+        .bind(limit as i64)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().rev().map(change_from_row).collect()
+    }
+
+    /// The current state of the room's messages changed after `offset`, in the order of their
+    /// latest changes, at most `limit`.
+    pub async fn changes_after(
+        &self,
+        room: &str,
+        offset: i64,
+        limit: usize,
+    ) -> Result<Vec<MessageChange>, StoreError> {
+        let rows = sqlx::query(select_messages!(
+            "room = $1 AND revision > $2 ORDER BY revision LIMIT $3"
+        ))
+        .bind(room)
+        .bind(offset)
+        .bind(limit as i64)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(change_from_row).collect()
     }
 
     /// The room's last `limit` messages before `before` (or the very last ones), oldest first.
@@ -274,7 +390,7 @@ impl Store {
         limit: usize,
     ) -> Result<Vec<ChatMessage>, StoreError> {
         let rows = sqlx::query(select_messages!(
-            "WHERE room = $1 AND id < $2 ORDER BY id DESC LIMIT $3"
+            "room = $1 AND id < $2 ORDER BY id DESC LIMIT $3"
         ))
         .bind(room)
         .bind(before.unwrap_or(i64::MAX))
@@ -283,19 +399,6 @@ impl Store {
         .await?;
         rows.iter().rev().map(from_row).collect()
     }
-}
-
-/// Stores `message` and relays it if it is new; the caller holds the room's turn.
-async fn insert_and_relay(
-    connection: &mut AnyConnection,
-    message: NewMessage<'_>,
-    relay: impl AsyncFnOnce(&ChatMessage),
-) -> Result<Stored, StoreError> {
-    let stored = insert(connection, message).await?;
-    if let Stored::New(new) = &stored {
-        relay(new).await;
-    }
-    Ok(stored)
 }
 
 async fn insert(
@@ -317,62 +420,164 @@ async fn insert(
     .fetch_optional(&mut *connection)
     .await?;
     match (inserted, message.client_offset) {
-        (Some(row), _) => Ok(Stored::New(chat_message(
-            row.try_get("id")?,
-            message.room.to_owned(),
-            message.user.to_owned(),
-            message.person.to_owned(),
-            message.text.to_owned(),
-            message.client_offset.map(str::to_owned),
-            sent_at,
-        ))),
+        (Some(row), _) => Ok(Stored::New(ChatMessage {
+            text: message.text.to_owned(),
+            meta: MessageMeta {
+                id: row.try_get("id")?,
+                user: message.user.to_owned(),
+                person: message.person.to_owned(),
+                room: message.room.to_owned(),
+                at: rfc3339(sent_at),
+                client_offset: message.client_offset.map(str::to_owned),
+                ..MessageMeta::default()
+            },
+        })),
         (None, Some(client_offset)) => {
             let row = sqlx::query(select_messages!(
-                "WHERE person = $1 AND room = $2 AND client_offset = $3"
+                "person = $1 AND room = $2 AND client_offset = $3"
             ))
             .bind(message.person)
             .bind(message.room)
             .bind(client_offset)
-            .fetch_one(&mut *connection)
+            .fetch_optional(&mut *connection)
             .await?;
-            Ok(Stored::Duplicate(from_row(&row)?))
+            match row {
+                Some(row) => Ok(Stored::Duplicate(from_row(&row)?)),
+                None => Ok(Stored::KeyInUse),
+            }
         }
         (None, None) => unreachable!("only a client offset can conflict"),
     }
 }
 
-fn from_row(row: &sqlx::any::AnyRow) -> Result<ChatMessage, StoreError> {
-    Ok(chat_message(
-        row.try_get("id")?,
-        row.try_get("room")?,
-        row.try_get("author")?,
-        row.try_get("person")?,
-        row.try_get("body")?,
-        row.try_get("client_offset")?,
-        row.try_get("sent_at")?,
-    ))
+/// Checks and stores a change; the caller holds the room's turn.
+async fn apply(
+    connection: &mut AnyConnection,
+    change: NewChange<'_>,
+) -> Result<Changed, StoreError> {
+    if let Some(client_offset) = change.client_offset {
+        let earlier = sqlx::query(
+            "SELECT id, target FROM messages WHERE person = $1 AND room = $2 AND client_offset = $3",
+        )
+        .bind(change.person)
+        .bind(change.room)
+        .bind(client_offset)
+        .fetch_optional(&mut *connection)
+        .await?;
+        if let Some(earlier) = earlier {
+            if earlier.try_get::<Option<i64>, _>("target")? != Some(change.id) {
+                return Ok(Changed::Refused(Rejection::BadMeta));
+            }
+            let row = sqlx::query(select_messages!("id = $1"))
+                .bind(change.id)
+                .fetch_one(&mut *connection)
+                .await?;
+            return Ok(Changed::Duplicate {
+                revision: earlier.try_get("id")?,
+                now: change_from_row(&row)?,
+            });
+        }
+    }
+    let target = sqlx::query(select_messages!("id = $1 AND room = $2"))
+        .bind(change.id)
+        .bind(change.room)
+        .fetch_optional(&mut *connection)
+        .await?;
+    let Some(target) = target else {
+        return Ok(Changed::Refused(Rejection::NotFound));
+    };
+    let target = from_row(&target)?;
+    if target.meta.deleted {
+        return Ok(Changed::Refused(Rejection::NotFound));
+    }
+    if target.meta.person.is_empty() || target.meta.person != change.person {
+        return Ok(Changed::Refused(Rejection::NotYours));
+    }
+    let at = now_millis();
+    let deleted_at = change.text.is_none().then_some(at);
+    let mut transaction = connection.begin().await?;
+    let revision: i64 = sqlx::query(
+        "INSERT INTO messages (room, author, person, body, client_offset, sent_at, target, \
+         deleted_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+    )
+    .bind(change.room)
+    .bind(change.user)
+    .bind(change.person)
+    .bind(change.text.unwrap_or_default())
+    .bind(change.client_offset)
+    .bind(at)
+    .bind(change.id)
+    .bind(deleted_at)
+    .fetch_one(&mut *transaction)
+    .await?
+    .try_get("id")?;
+    match change.text {
+        Some(text) => {
+            sqlx::query(
+                "UPDATE messages SET body = $1, edited_at = $2, revision = $3 WHERE id = $4",
+            )
+            .bind(text)
+            .bind(at)
+            .bind(revision)
+            .bind(change.id)
+            .execute(&mut *transaction)
+            .await?;
+        }
+        None => {
+            // Taken back: nothing of what it said stays, neither its text nor its edits'.
+            sqlx::query(
+                "UPDATE messages SET body = '', deleted_at = $1, revision = $2 \
+                 WHERE id = $3 OR target = $3",
+            )
+            .bind(at)
+            .bind(revision)
+            .bind(change.id)
+            .execute(&mut *transaction)
+            .await?;
+        }
+    }
+    transaction.commit().await?;
+    Ok(Changed::New(MessageChange {
+        id: change.id,
+        room: change.room.to_owned(),
+        revision,
+        text: change.text.map(str::to_owned),
+        edited_at: change.text.map(|_| rfc3339(at)),
+        deleted: change.text.is_none(),
+    }))
 }
 
-fn chat_message(
-    id: i64,
-    room: String,
-    user: String,
-    person: String,
-    text: String,
-    client_offset: Option<String>,
-    sent_at: i64,
-) -> ChatMessage {
-    ChatMessage {
-        text,
+fn from_row(row: &sqlx::any::AnyRow) -> Result<ChatMessage, StoreError> {
+    let edited_at: Option<i64> = row.try_get("edited_at")?;
+    let deleted_at: Option<i64> = row.try_get("deleted_at")?;
+    Ok(ChatMessage {
+        text: row.try_get("body")?,
         meta: MessageMeta {
-            id,
-            user,
-            person,
-            room,
-            at: rfc3339(sent_at),
-            client_offset,
+            id: row.try_get("id")?,
+            user: row.try_get("author")?,
+            person: row.try_get("person")?,
+            room: row.try_get("room")?,
+            at: rfc3339(row.try_get("sent_at")?),
+            client_offset: row.try_get("client_offset")?,
+            edited_at: edited_at.filter(|_| deleted_at.is_none()).map(rfc3339),
+            deleted: deleted_at.is_some(),
+            revision: row.try_get("revision")?,
         },
-    }
+    })
+}
+
+/// A message's current state, as a change tells it.
+fn change_from_row(row: &sqlx::any::AnyRow) -> Result<MessageChange, StoreError> {
+    let message = from_row(row)?;
+    let meta = message.meta;
+    Ok(MessageChange {
+        id: meta.id,
+        revision: meta.revision.unwrap_or(meta.id),
+        text: (!meta.deleted).then_some(message.text),
+        edited_at: meta.edited_at,
+        deleted: meta.deleted,
+        room: meta.room,
+    })
 }
 
 pub(crate) fn now_millis() -> i64 {

@@ -11,10 +11,11 @@ use crate::connection::ConnectionState;
 use crate::me;
 use crate::socket::{pause, Socket, SocketError};
 use crate::timeline::Timeline;
+use crate::{notifications, rich_text};
 use protocol::{
-    ChatMessage, Credentials, Handshake, Member, MessageMeta, Presence, RoomSummary, Skipped,
-    UserEvent, HISTORY, HISTORY_SKIPPED, IDENTITY, NEW_MESSAGE, PRESENCE, PRESENCE_NAMES, ROOMS,
-    STOP_TYPING, TYPING, TYPING_FADES_AFTER, USER_JOINED, USER_LEFT,
+    ChatMessage, Credentials, Handshake, Member, MessageChange, MessageMeta, Presence, RoomSummary,
+    Skipped, UserEvent, HISTORY, HISTORY_SKIPPED, IDENTITY, MESSAGE_CHANGED, NEW_MESSAGE, PRESENCE,
+    PRESENCE_NAMES, ROOMS, STOP_TYPING, TYPING, TYPING_FADES_AFTER, USER_JOINED, USER_LEFT,
 };
 
 /// How often the list of rooms is refreshed.
@@ -36,6 +37,34 @@ const COME_BACK_AFTER: Duration = Duration::from_secs(10);
 const CUT_OFF: &str =
     "Te hemos desconectado por enviar demasiados mensajes seguidos: vuelves en unos segundos.";
 
+/// A notification for a new live message of somebody else, if the reader wants one now
+/// ([`notifications::should_notify`]). Replays are not notified: they are what the reader missed
+/// while offline, not news.
+fn notify(state: ChatState, message: &ChatMessage) {
+    let meta = &message.meta;
+    if state
+        .me
+        .with_untracked(|me| me.as_deref() != Some(meta.person.as_str()))
+    {
+        let mentions_me = state
+            .name
+            .with_untracked(|name| rich_text::mentions(&message.text, name));
+        let wanted = notifications::should_notify(
+            notifications::permission(),
+            notifications::tab_hidden(),
+            notifications::room_off(&meta.room),
+            mentions_me,
+        );
+        if wanted {
+            notifications::show(
+                &notifications::notification_title(&meta.user, &meta.room, mentions_me),
+                &notifications::notification_body(&message.text),
+                &meta.room,
+            );
+        }
+    }
+}
+
 /// Opens the socket and routes every server event into the page's state.
 pub(super) fn connect(
     state: ChatState,
@@ -48,6 +77,7 @@ pub(super) fn connect(
     let here = room.clone();
     let elsewhere = move |event: &UserEvent| event.room != here;
     let presence_room = room.clone();
+    let message_room = room.clone();
     // Read at every (re)connection: another tab may have been given the browser's identity since.
     let socket = Socket::connect(move || Handshake {
         name: Some(name.get_untracked()),
@@ -148,10 +178,19 @@ pub(super) fn connect(
         move |text: String, meta: Option<MessageMeta>| {
             if let Some(meta) = meta {
                 stop_typing(&meta.person);
-                timeline.update(|timeline| timeline.receive(ChatMessage { text, meta }));
+                let message = ChatMessage { text, meta };
+                let fresh = message.meta.room == message_room
+                    && !timeline.with_untracked(|timeline| timeline.holds(message.meta.id));
+                if fresh {
+                    notify(state, &message);
+                }
+                timeline.update(|timeline| timeline.receive(message));
             }
         },
     );
+    socket.on(MESSAGE_CHANGED, move |change: MessageChange| {
+        timeline.update(|timeline| timeline.apply(change));
+    });
     socket.on(HISTORY, move |batch: Vec<ChatMessage>| {
         timeline.update(|timeline| batch.into_iter().for_each(|m| timeline.receive(m)));
     });

@@ -8,7 +8,8 @@ use std::time::Duration;
 use leptos::{prelude::*, task::spawn_local};
 
 use super::{
-    Composer, ConnectionStatus, MessageList, NameField, People, RoomList, TypingIndicator,
+    Composer, ConnectionStatus, MessageList, NameField, NotificationSwitch, People, RoomList,
+    TypingIndicator,
 };
 use crate::clock::{self, Today};
 use crate::connection::ConnectionState;
@@ -18,7 +19,8 @@ use crate::socket::Socket;
 use crate::timeline::{Delivery, Timeline};
 use events::connect;
 use protocol::{
-    check_name, Ack, Member, RoomSummary, SendMeta, DEFAULT_NAME, HISTORY_PAGE, NEW_MESSAGE,
+    check_name, Ack, Member, MessageDeletion, MessageEdit, RoomSummary, SendMeta, DEFAULT_NAME,
+    DELETE_MESSAGE, EDIT_MESSAGE, HISTORY_PAGE, NEW_MESSAGE,
 };
 
 /// How often the page checks whether the reader's day has changed (a chat stays open past
@@ -46,6 +48,27 @@ impl LiveSocket {
     fn get(self) -> Option<Socket> {
         self.0.get_value().map(|socket| socket.get_value())
     }
+}
+
+/// Sends an edit or a deletion of one of my messages. The new state comes back to every tab of
+/// the room as [`protocol::MESSAGE_CHANGED`]; only a refusal needs saying here.
+fn request_change<T: serde::Serialize + 'static>(
+    socket: LiveSocket,
+    notice: RwSignal<Option<String>>,
+    event: &'static str,
+    request: T,
+) {
+    let Some(live) = socket.get() else {
+        return;
+    };
+    spawn_local(async move {
+        let outcome = live.request::<_, Ack>(event, &(request,)).await;
+        notice.set(match outcome {
+            Ok(Ack::Rejected { message, .. }) => Some(message),
+            Err(_) => Some("El servidor no confirmó el cambio.".to_owned()),
+            Ok(Ack::Accepted { .. }) => None,
+        });
+    });
 }
 
 /// Everything the page shows, as signals the components read.
@@ -161,6 +184,29 @@ pub fn ChatRoom(room: String) -> impl IntoView {
         deliver(client_offset, text);
     });
 
+    // A fresh client offset per edit or deletion: a resend of one is recognised, a later one
+    // is not mistaken for it.
+    let next_offset = move || {
+        let count = sent.get_value();
+        sent.set_value(count + 1);
+        me::client_offset(count)
+    };
+    let edit = Callback::new(move |(id, text): (i64, String)| {
+        let edit = MessageEdit {
+            id,
+            text,
+            client_offset: Some(next_offset()),
+        };
+        request_change(socket, state.notice, EDIT_MESSAGE, edit);
+    });
+    let delete = Callback::new(move |id: i64| {
+        let deletion = MessageDeletion {
+            id,
+            client_offset: Some(next_offset()),
+        };
+        request_change(socket, state.notice, DELETE_MESSAGE, deletion);
+    });
+
     let retry = Callback::new(move |(client_offset, text): (String, String)| {
         state
             .timeline
@@ -235,6 +281,7 @@ pub fn ChatRoom(room: String) -> impl IntoView {
                 <header class="chat__bar">
                     <h1 class="chat__title">{title}</h1>
                     <NameField name=state.name on_rename=rename />
+                    <NotificationSwitch room=room.clone() />
                     <ConnectionStatus state=state.connection />
                 </header>
                 <h3 class="chat__heading">"Mensajes:"</h3>
@@ -258,6 +305,8 @@ pub fn ChatRoom(room: String) -> impl IntoView {
                                 my_name
                                 today
                                 on_retry=retry
+                                on_edit=edit
+                                on_delete=delete
                                 on_top=load_older
                             />
                         }
