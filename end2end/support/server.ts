@@ -40,14 +40,20 @@ export class ChatServer {
   /**
    * Starts a server; port 0 lets the OS pick a free one. Without `database`, the server gets an
    * empty history of its own; pass another server's `database` to restart on its history.
+   * `env` adds to (or overrides) its environment.
    */
-  static async start({ port = 0, database = '', args = [] as string[] } = {}): Promise<ChatServer> {
+  static async start({
+    port = 0,
+    database = '',
+    args = [] as string[],
+    env = {} as Record<string, string>,
+  } = {}): Promise<ChatServer> {
     database ||= `sqlite://${path.join(mkdtempSync(path.join(tmpdir(), 'chat-db-')), 'chat.db')}?mode=rwc`;
     const child = spawn(binary, ['--addr', `127.0.0.1:${port}`, '--database-url', database, ...args], {
       cwd: repoRoot,
       // No flood control unless a test asks for it (its `args` win over these): tests send
       // hundreds of messages as fast as they can, all from 127.0.0.1.
-      env: { ...process.env, NO_COLOR: '1', RUST_LOG: 'info', ...unlimited },
+      env: { ...process.env, NO_COLOR: '1', RUST_LOG: 'info', ...unlimited, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const log: string[] = [];

@@ -23,7 +23,8 @@ pub struct Config {
     pub addr: SocketAddr,
 
     /// Folder with the built site (pkg/ with the WASM, JS and CSS, plus the public assets), as
-    /// `cargo leptos build` writes it.
+    /// `cargo leptos build` writes it. A server built with the `embedded-site` feature carries
+    /// its site and does not read this.
     #[arg(long, env = "LEPTOS_SITE_ROOT", default_value = "target/site")]
     pub site_root: PathBuf,
 

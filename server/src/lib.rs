@@ -22,7 +22,6 @@ use leptos::config::LeptosOptions;
 use socketioxide::{adapter::Adapter, layer::SocketIoLayer, SocketIo};
 use tokio::net::TcpListener;
 use tokio_util::task::TaskTracker;
-use tower_http::trace::TraceLayer;
 
 pub use config::Config;
 pub use realtime::Io;
@@ -143,7 +142,7 @@ fn routes<A: Adapter>(
             origins,
             http::origin::check_origin,
         ))
-        .layer(TraceLayer::new_for_http())
+        .layer(axum::middleware::from_fn(http::request_log::log_request))
 }
 
 /// Serves `app` until `shutdown` resolves, then stops accepting, disconnects every client (they

@@ -11,9 +11,14 @@ use axum::{
 };
 use leptos::{config::LeptosOptions, nonce::Nonce, prelude::provide_context};
 use protocol::room_from_path;
-use tower_http::services::ServeDir;
+#[cfg(not(feature = "embedded-site"))]
+use tower_http::{services::ServeDir, set_status::SetStatus};
 
-use crate::{http::headers::content_security_policy, realtime::flood::Flood, server_fns};
+use crate::{
+    http::headers::{content_security_policy, live_reload, reload_port},
+    realtime::flood::Flood,
+    server_fns,
+};
 
 /// What rendering a page needs: the site's options and the server functions' backend (the page
 /// reads its first history page through it).
@@ -21,6 +26,8 @@ use crate::{http::headers::content_security_policy, realtime::flood::Flood, serv
 struct Site {
     options: LeptosOptions,
     backend: Handle,
+    /// Under `cargo leptos watch`, where its reload server listens.
+    reload_port: Option<u32>,
 }
 
 /// The room pages, each a read of the room's history that counts against its address's limits
@@ -35,23 +42,33 @@ pub fn routes(options: LeptosOptions, backend: Handle, flood: Flood) -> Router {
             flood,
             server_fns::within_limits,
         ))
-        .fallback_service(
-            ServeDir::new(site_root)
-                .precompressed_br()
-                .precompressed_gzip()
-                .not_found_service(get(not_found)),
-        )
-        .with_state(Site { options, backend })
+        .fallback_service(site_files(&site_root))
+        .with_state(Site {
+            reload_port: reload_port(&options),
+            options,
+            backend,
+        })
 }
 
-async fn room_page(State(Site { options, backend }): State<Site>, request: Request) -> Response {
+async fn room_page(
+    State(Site {
+        options,
+        backend,
+        reload_port,
+    }): State<Site>,
+    request: Request,
+) -> Response {
     let Ok(room) = room_from_path(request.uri().path()) else {
         return not_found().await.into_response();
     };
     // Leptos puts it on the hydration script and every script it streams; the policy allows
     // no other inline script.
     let nonce = Nonce::new();
-    let policy = content_security_policy(&nonce);
+    let host = request
+        .headers()
+        .get(header::HOST)
+        .and_then(|host| host.to_str().ok());
+    let policy = content_security_policy(&nonce, live_reload(reload_port, host).as_deref());
     // In order: the history is in the HTML where it belongs, readable without JavaScript.
     let render = leptos_axum::render_app_to_stream_in_order_with_context(
         move || {
@@ -66,6 +83,26 @@ async fn room_page(State(Site { options, backend }): State<Site>, request: Reque
         .headers_mut()
         .insert(header::CONTENT_SECURITY_POLICY, policy);
     response
+}
+
+/// The built site's files: from `site_root`, or, built with `embedded-site`, from the binary.
+#[cfg(not(feature = "embedded-site"))]
+fn site_files(site_root: &str) -> ServeDir<SetStatus<axum::routing::MethodRouter>> {
+    ServeDir::new(site_root)
+        .precompressed_br()
+        .precompressed_gzip()
+        .not_found_service(get(not_found))
+}
+
+#[cfg(feature = "embedded-site")]
+fn site_files(_site_root: &str) -> axum::routing::MethodRouter {
+    axum::routing::any(|request: Request| async move {
+        let (parts, _) = request.into_parts();
+        match crate::http::embedded_site::file(&parts.method, parts.uri.path(), &parts.headers) {
+            Some(file) => file,
+            None => not_found().await.into_response(),
+        }
+    })
 }
 
 async fn not_found() -> impl IntoResponse {

@@ -304,3 +304,58 @@ async fn private_tokens_never_reach_the_logs_even_at_the_finest_level() {
     let leaks: Vec<&String> = lines.iter().filter(|line| line.contains(&token)).collect();
     assert!(leaks.is_empty(), "a private token in the logs: {leaks:?}");
 }
+
+#[tokio::test]
+async fn every_request_is_logged_with_its_status_and_duration_and_nothing_it_carried() {
+    let history = tempfile::tempdir().unwrap();
+    let server = Process::start(&history, &[]);
+    assert_eq!(get(&server, "/").await.0, 200);
+    assert_eq!(get(&server, "/nada").await.0, 404);
+    let posted = reqwest::Client::new()
+        .post(format!("{}/api/enviar", server.url()))
+        .form(&[("room", "general"), ("text", "secreto del formulario")])
+        .send()
+        .await
+        .unwrap()
+        .status();
+    assert!(posted.is_success() || posted.is_redirection(), "{posted}");
+    // Socket.IO's own requests (long-polls, with their session ids) stay out at `info`.
+    let client = ChatClient::connect(&server, Transport::Polling).await;
+    assert!(client.send("secreto del socket").await.is_accepted());
+    client.socket.disconnect().await.unwrap();
+    server.terminate();
+    let mut server = server;
+    server.wait(Duration::from_secs(20));
+    let lines: Vec<Value> = server
+        .lines_until_exit()
+        .iter()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect();
+    let requests: Vec<&Value> = lines
+        .iter()
+        .filter(|line| line["fields"]["message"] == "request")
+        .map(|line| &line["fields"])
+        .collect();
+    let seen = |method: &str, path: &str, status: u64| {
+        requests.iter().any(|fields| {
+            fields["method"] == method
+                && fields["path"] == path
+                && fields["status"] == status
+                && fields["duration_ms"].as_f64().is_some_and(|ms| ms >= 0.0)
+        })
+    };
+    assert!(seen("GET", "/", 200), "{requests:?}");
+    assert!(seen("GET", "/nada", 404), "{requests:?}");
+    assert!(
+        seen("POST", "/api/enviar", posted.as_u16().into()),
+        "{requests:?}"
+    );
+    assert!(
+        !requests.iter().any(|fields| fields["path"]
+            .as_str()
+            .is_some_and(|path| path.starts_with("/socket.io"))),
+        "{requests:?}"
+    );
+    let all = lines.iter().map(Value::to_string).collect::<String>();
+    assert!(!all.contains("secreto"), "a message's text in the log");
+}

@@ -1,11 +1,14 @@
 //! Routes that are not pages, and request plumbing.
 
 pub mod client_script;
+#[cfg(feature = "embedded-site")]
+pub mod embedded_site;
 pub mod engine;
 pub mod headers;
 pub mod operations;
 pub mod origin;
 pub mod own_request;
+pub mod request_log;
 pub mod transports;
 
 /// Where the Socket.IO engine listens (socketioxide's default, set explicitly in

@@ -1,0 +1,44 @@
+//! The built site inside the binary (feature `embedded-site`): `scp server host: && ./server`
+//! serves the page with no folder beside it. The default build reads the site from
+//! `--site-root` instead, as cargo-leptos lays it out, so that a rebuilt site needs no rebuilt
+//! binary and `cargo leptos watch` can replace files under a running server.
+//!
+//! Not a crate of our own: `rust-embed` reads the folder at compile time (`target/site/`, so
+//! `cargo leptos build --release` comes first; without it the build fails saying the folder is
+//! missing), and gives each file its MIME type and SHA-256, which serve as its ETag.
+
+use axum::{
+    http::{header, HeaderMap, HeaderValue, Method, StatusCode},
+    response::{IntoResponse, Response},
+};
+
+#[derive(rust_embed::RustEmbed)]
+#[folder = "../target/site/"]
+struct Site;
+
+/// The embedded file at `path` (a request's path), or `None` if there is none or `method` does
+/// not read files.
+pub fn file(method: &Method, path: &str, headers: &HeaderMap) -> Option<Response> {
+    if method != Method::GET && method != Method::HEAD {
+        return None;
+    }
+    let file = Site::get(path.trim_start_matches('/'))?;
+    let hash: String = file
+        .metadata
+        .sha256_hash()
+        .iter()
+        .map(|byte| format!("{byte:02x}"))
+        .collect();
+    let etag = HeaderValue::try_from(format!("\"{hash}\"")).ok()?;
+    if headers.get(header::IF_NONE_MATCH) == Some(&etag) {
+        return Some((StatusCode::NOT_MODIFIED, [(header::ETAG, etag)]).into_response());
+    }
+    let mime = HeaderValue::try_from(file.metadata.mimetype()).ok()?;
+    Some(
+        (
+            [(header::CONTENT_TYPE, mime), (header::ETAG, etag)],
+            file.data,
+        )
+            .into_response(),
+    )
+}
