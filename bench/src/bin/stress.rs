@@ -5,9 +5,11 @@
 //!   stress --url http://127.0.0.1:3900 --pid N --report-only   # a running one (bench/run)
 
 use std::{
+    collections::VecDeque,
     io::{BufRead, BufReader},
     path::PathBuf,
     process::{Child, Command, ExitCode, Stdio},
+    sync::{Arc, Mutex},
     time::Duration,
 };
 
@@ -130,8 +132,13 @@ fn main() -> anyhow::Result<ExitCode> {
         .enable_all()
         .build()?;
     let report = tokio::task::LocalSet::new().block_on(&runtime, stress(plan))?;
+    let warnings = server.as_ref().map(Server::warnings).unwrap_or_default();
     drop(server);
     print!("{report}");
+    if !report.failures.is_empty() && !warnings.is_empty() {
+        println!("the server's last warnings and errors:");
+        warnings.iter().for_each(|line| println!("  {line}"));
+    }
     if let Some(path) = args.json {
         std::fs::write(&path, serde_json::to_vec_pretty(&report)?)
             .with_context(|| format!("cannot write {}", path.display()))?;
@@ -147,7 +154,12 @@ fn main() -> anyhow::Result<ExitCode> {
 struct Server {
     addr: String,
     process: Child,
+    /// Its last [`KEPT_WARNINGS`] warnings and errors, for a failed run to show.
+    warnings: Arc<Mutex<VecDeque<String>>>,
 }
+
+/// How many of the server's warning and error lines a failed run shows.
+const KEPT_WARNINGS: usize = 30;
 
 impl Server {
     fn start(binary: &std::path::Path, database: &std::path::Path) -> anyhow::Result<Self> {
@@ -168,8 +180,28 @@ impl Server {
             bail!("{} did not say where it listens", binary.display());
         };
         // Keep draining its log so that it never blocks on a full pipe.
-        std::thread::spawn(move || lines.for_each(drop));
-        Ok(Self { addr, process })
+        let warnings = Arc::new(Mutex::new(VecDeque::new()));
+        let kept = warnings.clone();
+        std::thread::spawn(move || {
+            for line in lines.map_while(Result::ok) {
+                if line.contains("WARN") || line.contains("ERROR") {
+                    let mut kept = kept.lock().unwrap();
+                    if kept.len() == KEPT_WARNINGS {
+                        kept.pop_front();
+                    }
+                    kept.push_back(line);
+                }
+            }
+        });
+        Ok(Self {
+            addr,
+            process,
+            warnings,
+        })
+    }
+
+    fn warnings(&self) -> Vec<String> {
+        self.warnings.lock().unwrap().iter().cloned().collect()
     }
 }
 
