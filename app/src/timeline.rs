@@ -111,6 +111,23 @@ pub struct Timeline {
     names: HashMap<String, BTreeSet<String>>,
     /// The highest offset of a change received: changes are offsets too, relayed in order.
     changes_seen: Option<i64>,
+    /// Changes of messages not shown yet, by message id ([`Timeline::apply`]).
+    early_changes: HashMap<i64, MessageChange>,
+}
+
+/// At most this many changes wait for their messages: a page shows a few hundred messages.
+const EARLY_CHANGES_KEPT: usize = 256;
+
+/// The state a stored message carries, as a change of it at `revision`.
+fn changed_to(message: &ChatMessage, revision: i64) -> MessageChange {
+    MessageChange {
+        id: message.meta.id,
+        room: message.meta.room.clone(),
+        revision,
+        text: (!message.meta.deleted).then(|| message.text.clone()),
+        edited_at: message.meta.edited_at.clone(),
+        deleted: message.meta.deleted,
+    }
 }
 
 impl Timeline {
@@ -193,7 +210,20 @@ impl Timeline {
     /// sends one, and no misbehaving peer may put one here.
     pub fn receive(&mut self, message: ChatMessage) {
         let id = message.meta.id;
-        if message.meta.room != self.room || self.holds(id) {
+        if message.meta.room != self.room {
+            return;
+        }
+        // A change that came before its message (live, while the message was being replayed).
+        let early = self.early_changes.remove(&id);
+        if self.holds(id) {
+            // Shown already; a copy of a later state (a replay after a gap) updates it.
+            let state = message
+                .meta
+                .revision
+                .map(|revision| changed_to(&message, revision));
+            for change in state.into_iter().chain(early) {
+                self.show_state(change);
+            }
             return;
         }
         if !message.meta.person.is_empty() {
@@ -205,8 +235,16 @@ impl Timeline {
         if let Some(offset) = &message.meta.client_offset {
             if let Some(mine) = self.own_mut(offset) {
                 mine.id = Some(id);
-                mine.at.set(Some(message.meta.at));
+                mine.at.set(Some(message.meta.at.clone()));
                 mine.delivery.set(Delivery::Sent);
+                // Stored, and perhaps changed since from another tab of mine.
+                let states = message
+                    .meta
+                    .revision
+                    .map(|revision| changed_to(&message, revision));
+                for change in states.into_iter().chain(early) {
+                    self.show_state(change);
+                }
                 return;
             }
         }
@@ -236,6 +274,9 @@ impl Timeline {
             .position(|line| line.id().is_some_and(|other| other > id))
             .unwrap_or(self.lines.len());
         self.lines.insert(at, line);
+        if let Some(change) = early {
+            self.show_state(change);
+        }
     }
 
     /// A message's new state, live or replayed: shown if it is newer than what is shown (changes
@@ -246,10 +287,26 @@ impl Timeline {
             return;
         }
         self.changes_seen = self.changes_seen.max(Some(change.revision));
+        self.show_state(change);
+    }
+
+    /// Shows `change` if its message is here and it is newer than what the message shows;
+    /// keeps it for its message otherwise.
+    fn show_state(&mut self, change: MessageChange) {
         let Some(message) = self.lines.iter_mut().find_map(|line| match line {
             Line::Message(message) if message.id == Some(change.id) => Some(message),
             _ => None,
         }) else {
+            // Its message may be on its way (in a replay): kept for it, newest only. Only
+            // messages after the oldest shown can still arrive that way.
+            if self.oldest_id().is_none_or(|oldest| change.id > oldest) {
+                let kept = self.early_changes.get(&change.id);
+                let newer = kept.is_none_or(|kept| kept.revision < change.revision);
+                let room = kept.is_some() || self.early_changes.len() < EARLY_CHANGES_KEPT;
+                if newer && room {
+                    self.early_changes.insert(change.id, change);
+                }
+            }
             return;
         };
         if change.revision <= message.revision {
@@ -313,6 +370,9 @@ impl Timeline {
         if let Some(mine) = self.own_mut(client_offset) {
             mine.id = Some(id);
             mine.delivery.set(Delivery::Sent);
+            if let Some(change) = self.early_changes.remove(&id) {
+                self.show_state(change);
+            }
         }
     }
 
@@ -683,5 +743,44 @@ mod tests {
         // A change older than what the message shows is not shown.
         timeline.apply(change(4, 5, Some("antes")));
         assert_eq!(texts(&timeline), ["corregido"]);
+    }
+
+    #[test]
+    fn a_change_that_overtakes_its_message_waits_for_it() {
+        let mut timeline = Timeline::new("general");
+        timeline.receive(stored(2, "Beto", "antes", None));
+        // Live, while message 5 is still in the replay on its way.
+        timeline.apply(change(5, 8, Some("corregido")));
+        timeline.receive(stored(5, "Beto", "original", None));
+        assert_eq!(texts(&timeline), ["antes", "corregido"]);
+        // Mine, changed from another tab before this one heard its acknowledgement.
+        timeline.send("ana-1", "Ana", "p-ana", "mío");
+        timeline.apply(change(9, 10, None));
+        timeline.acknowledged("ana-1", 9);
+        let Line::Message(row) = timeline.lines.last().unwrap() else {
+            panic!()
+        };
+        assert!(row.deleted);
+    }
+
+    #[test]
+    fn a_replayed_copy_of_a_later_state_updates_what_is_shown() {
+        let mut timeline = Timeline::new("general");
+        timeline.receive(stored(3, "Beto", "hola", None));
+        let mut later = stored(3, "Beto", "hola, editado", None);
+        later.meta.revision = Some(7);
+        later.meta.edited_at = Some("2026-11-25T10:05:00Z".into());
+        timeline.receive(later);
+        assert_eq!(texts(&timeline), ["hola, editado"]);
+        // My own row, found by its client offset, takes the stored state too.
+        timeline.send("ana-2", "Ana", "p-ana", "borrador");
+        let mut gone = stored(11, "Ana", "", Some("ana-2"));
+        gone.meta.deleted = true;
+        gone.meta.revision = Some(12);
+        timeline.receive(gone);
+        let Line::Message(row) = timeline.lines.last().unwrap() else {
+            panic!()
+        };
+        assert!(row.deleted && row.id == Some(11));
     }
 }

@@ -2,6 +2,8 @@
 // multi-line composer, unread counts, readable colours.
 
 import AxeBuilder from '@axe-core/playwright';
+import { once } from 'node:events';
+import { io } from 'socket.io-client';
 import type { Locator, Page } from '@playwright/test';
 import { BROWSER_OFFLINE, connected, expect, send, test } from '../support/fixtures';
 
@@ -79,6 +81,8 @@ test.describe('times', () => {
     await connected(ana);
     await send(ana, 'escrito hoy');
     await expect(ana.locator('.day-separator')).toHaveText(['Hoy']);
+    // Stored: the server's time is on it (a message on its way has none yet).
+    await expect(lastMessage(ana).locator('time')).toHaveAttribute('datetime', /^\d{4}-\d{2}-\d{2}T/);
     const iso = (await lastMessage(ana).locator('time').getAttribute('datetime'))!;
 
     const tomorrow = await openChat('/', 'Beto', [], {
@@ -582,6 +586,36 @@ test.describe('editing and deleting my messages', () => {
       const view = ['uno, corregido (editado)', 'mensaje eliminado', 'tres', 'cuatro'];
       await expect(texts(beto)).toHaveText(view);
       await expect(texts(caro)).toHaveText(view);
+    });
+
+    test('back after more changes than a replay carries: the page reads the room again, as it is', async ({
+      openChat,
+      server,
+    }) => {
+      const beto = await openChat('/', 'Beto');
+      await connected(beto);
+      // A bot, on the official client, writes enough for a page and more…
+      const bot = io(server.url, { transports: ['websocket'], forceNew: true, reconnection: false });
+      await once(bot, 'connect');
+      const count = 201;
+      const ids: number[] = [];
+      for (let n = 0; n < count; n++) {
+        ids.push((await bot.timeout(5_000).emitWithAck('nuevo mensaje', `bot ${n}`)).id);
+      }
+      await expect(texts(beto).last()).toHaveText(`bot ${count - 1}`);
+      // …then, while Beto is offline, edits every message of it.
+      await beto.context().setOffline(true);
+      await expect(beto.locator('#estado')).toHaveAttribute('data-state', 'disconnected', { timeout: 30_000 });
+      for (const id of ids) {
+        const ack = await bot.timeout(5_000).emitWithAck('edit message', { id, text: `bot ${id} editado` });
+        expect(ack).toEqual({ ok: true, id: expect.any(Number) });
+      }
+      bot.close();
+      await beto.context().setOffline(false);
+      await connected(beto);
+      await expect(texts(beto).last()).toHaveText(`bot ${ids[count - 1]} editado (editado)`);
+      // Nothing shown as it was before the edits.
+      await expect(beto.locator('#listado-msjs .message__text', { hasText: /^bot \d+$/ })).toHaveCount(0);
     });
   });
 });

@@ -21,8 +21,10 @@ pub const DELETE_MESSAGE: &str = "delete message";
 pub const MESSAGE_CHANGED: &str = "message changed";
 
 /// The most changes a replay carries to a (re)connecting client: the current state of the
-/// messages it may hold (up to its offset) that changed since, the most recently changed ones,
-/// within [`REPLAY_MAX_BYTES`](crate::REPLAY_MAX_BYTES) of JSON as well.
+/// messages it may hold (up to its offset) that changed since, within
+/// [`REPLAY_MAX_BYTES`](crate::REPLAY_MAX_BYTES) of JSON as well. Past either, it carries none
+/// and sends [`Skipped`](crate::Skipped) instead: the client reads what it holds again from the
+/// history pages.
 pub const REPLAY_MAX_CHANGES: usize = crate::REPLAY_MAX_MESSAGES;
 
 /// An edit of one of the sender's messages: its new text, under the same rules as a new message.

@@ -195,7 +195,15 @@ async fn a_resent_change_is_stored_once_and_never_undoes_a_later_one() {
     let page = history_page(&server, None).await;
     assert_eq!(page.messages[0].text, "tres");
 
-    // A key names one thing: not another message's change, not a message.
+    // A key names one thing: not a deletion when it named an edit, not another message's
+    // change, not a message.
+    let as_deletion = ask_change(
+        &ana,
+        DELETE_MESSAGE,
+        json!({"id": id, "clientOffset": "e-1"}),
+    )
+    .await;
+    assert_eq!(refused(&as_deletion), Some(Rejection::BadMeta));
     let reused = ask_change(
         &ana,
         EDIT_MESSAGE,
@@ -283,5 +291,37 @@ async fn a_client_that_was_away_is_brought_to_the_view_of_one_that_stayed() {
     )
     .await;
     current.assert_no(MESSAGE_CHANGED).await;
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn changes_to_too_many_held_messages_make_the_client_read_them_again() {
+    let history = support::history();
+    let server = TestServer::start_unlimited(support::config_on(&history)).await;
+    let ana = ChatClient::connect(&server, Transport::Websocket).await;
+    let mut ids = Vec::new();
+    for n in 0..=protocol::REPLAY_MAX_CHANGES {
+        ids.push(sent(&ana, &format!("m{n}")).await);
+    }
+    let offset = *ids.last().unwrap();
+    for id in &ids {
+        let ack = ask_change(&ana, EDIT_MESSAGE, json!({"id": id, "text": "editado"})).await;
+        revision(&ack);
+    }
+    let mut away = ChatClient::connect_as(
+        &server,
+        Transport::Websocket,
+        Handshake {
+            offset: Some(offset),
+            ..Handshake::default()
+        },
+    )
+    .await;
+    // Not 201 changes: the word to read what it holds again, which the pages bring as it is.
+    let skipped: protocol::Skipped = away.next_as(protocol::HISTORY_SKIPPED).await;
+    assert_eq!((skipped.after, skipped.before), (offset, offset + 1));
+    away.assert_no(MESSAGE_CHANGED).await;
+    let page = history_page(&server, None).await;
+    assert!(page.messages.iter().all(|m| m.text == "editado"));
     server.stop().await;
 }

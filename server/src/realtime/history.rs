@@ -22,16 +22,19 @@ pub struct Recent {
 
 /// The room's newest messages after `offset`, at most [`REPLAY_MAX_MESSAGES`] and
 /// [`REPLAY_MAX_BYTES`] of them (at least one, however large), oldest first; and, if that leaves
-/// some out, which. Then the messages up to `offset` changed since, at most
-/// [`REPLAY_MAX_CHANGES`] and [`REPLAY_MAX_BYTES`] of them, the most recently changed. `None` if
-/// the store cannot be read.
+/// some out, which. Then the current state of the messages up to `offset` changed since, at
+/// most [`REPLAY_MAX_CHANGES`] and [`REPLAY_MAX_BYTES`] of them. More changes than that are not
+/// sent at all: the replay says instead that what the client holds before its first replayed
+/// message (before `offset + 1` if none) is to be read again ([`Skipped`]), as after a long
+/// absence, and the history pages bring those messages as they are now. `None` if the store
+/// cannot be read.
 pub async fn recent(store: &Store, room: &str, offset: i64) -> Option<Recent> {
     let read = async {
         let newest = store
             .newest_after(room, offset, REPLAY_MAX_MESSAGES + 1)
             .await?;
         let changes = store
-            .newest_changes(room, offset, offset, REPLAY_MAX_CHANGES)
+            .newest_changes(room, offset, offset, REPLAY_MAX_CHANGES + 1)
             .await?;
         Ok::<_, crate::store::StoreError>((newest, changes))
     };
@@ -55,27 +58,30 @@ pub async fn recent(store: &Store, room: &str, offset: i64) -> Option<Recent> {
         kept.push(message);
     }
     kept.reverse();
+    let changes_bytes: usize = changes
+        .iter()
+        .map(|change| serde_json::to_vec(change).map_or(usize::MAX / 4, |json| json.len()))
+        .sum();
+    let too_many_changes = changes.len() > REPLAY_MAX_CHANGES || changes_bytes > REPLAY_MAX_BYTES;
     let skipped = match kept.first() {
-        Some(first) if left_out => Some(Skipped {
+        Some(first) if left_out || too_many_changes => Some(Skipped {
             after: offset,
             before: first.meta.id,
         }),
+        None if too_many_changes => Some(Skipped {
+            after: offset,
+            before: offset + 1,
+        }),
         _ => None,
     };
-    let mut changes_kept = Vec::new();
-    let mut bytes = 0;
-    for change in changes.into_iter().rev() {
-        bytes += serde_json::to_vec(&change).map_or(usize::MAX / 4, |json| json.len());
-        if bytes > REPLAY_MAX_BYTES {
-            break;
-        }
-        changes_kept.push(change);
-    }
-    changes_kept.reverse();
     Some(Recent {
         skipped,
         messages: kept,
-        changes: changes_kept,
+        changes: if too_many_changes {
+            Vec::new()
+        } else {
+            changes
+        },
     })
 }
 

@@ -136,6 +136,16 @@ impl Store {
         if url.starts_with("sqlite:") {
             let pool = options()
                 .max_connections(connections.max(1))
+                // A deleted message's text is overwritten in the file, not left in its free
+                // pages (a per-connection setting). Old copies in the WAL go at its checkpoint.
+                .after_connect(|connection, _| {
+                    Box::pin(async move {
+                        sqlx::query("PRAGMA secure_delete = ON")
+                            .execute(connection)
+                            .await?;
+                        Ok(())
+                    })
+                })
                 .connect(url)
                 .await
                 .map_err(StoreError::Open)?;
@@ -457,7 +467,8 @@ async fn apply(
 ) -> Result<Changed, StoreError> {
     if let Some(client_offset) = change.client_offset {
         let earlier = sqlx::query(
-            "SELECT id, target FROM messages WHERE person = $1 AND room = $2 AND client_offset = $3",
+            "SELECT id, target, deleted_at FROM messages \
+             WHERE person = $1 AND room = $2 AND client_offset = $3",
         )
         .bind(change.person)
         .bind(change.room)
@@ -465,7 +476,12 @@ async fn apply(
         .fetch_optional(&mut *connection)
         .await?;
         if let Some(earlier) = earlier {
-            if earlier.try_get::<Option<i64>, _>("target")? != Some(change.id) {
+            // The key must name this very change: of this message, and of this kind (a
+            // deletion row has `deleted_at`, an edit row never does).
+            let was_deletion = earlier.try_get::<Option<i64>, _>("deleted_at")?.is_some();
+            if earlier.try_get::<Option<i64>, _>("target")? != Some(change.id)
+                || was_deletion != change.text.is_none()
+            {
                 return Ok(Changed::Refused(Rejection::BadMeta));
             }
             let row = sqlx::query(select_messages!("id = $1"))
@@ -524,16 +540,19 @@ async fn apply(
             .await?;
         }
         None => {
-            // Taken back: nothing of what it said stays, neither its text nor its edits'.
             sqlx::query(
-                "UPDATE messages SET body = '', deleted_at = $1, revision = $2 \
-                 WHERE id = $3 OR target = $3",
+                "UPDATE messages SET body = '', deleted_at = $1, revision = $2 WHERE id = $3",
             )
             .bind(at)
             .bind(revision)
             .bind(change.id)
             .execute(&mut *transaction)
             .await?;
+            // Taken back: nothing of what it said stays, its edits' texts neither.
+            sqlx::query("UPDATE messages SET body = '' WHERE target = $1")
+                .bind(change.id)
+                .execute(&mut *transaction)
+                .await?;
         }
     }
     transaction.commit().await?;

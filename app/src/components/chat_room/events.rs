@@ -9,6 +9,7 @@ use leptos::{prelude::*, task::spawn_local};
 use super::ChatState;
 use crate::connection::ConnectionState;
 use crate::me;
+use crate::server_fns::load_history;
 use crate::socket::{pause, Socket, SocketError};
 use crate::timeline::Timeline;
 use crate::{notifications, rich_text};
@@ -78,6 +79,7 @@ pub(super) fn connect(
     let elsewhere = move |event: &UserEvent| event.room != here;
     let presence_room = room.clone();
     let message_room = room.clone();
+    let skipped_room = room.clone();
     // Read at every (re)connection: another tab may have been given the browser's identity since.
     let socket = Socket::connect(move || Handshake {
         name: Some(name.get_untracked()),
@@ -198,6 +200,16 @@ pub(super) fn connect(
     socket.on(HISTORY_SKIPPED, move |skipped: Skipped| {
         timeline.update(|timeline| timeline.skip_to(skipped.before));
         state.older.set_value((false, false));
+        // Nothing of the room left to show (what was held is to be read again, and the replay
+        // brings nothing newer): the newest page, as the page first opened with.
+        if timeline.with_untracked(Timeline::oldest_id).is_none() {
+            let room = skipped_room.clone();
+            spawn_local(async move {
+                if let Ok(page) = load_history(room, None).await {
+                    timeline.update(|timeline| timeline.seed(page));
+                }
+            });
+        }
     });
     socket.on(PRESENCE, move |presence: Presence| {
         if presence.room != presence_room {
