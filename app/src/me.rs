@@ -6,7 +6,8 @@ use protocol::{check_name, Credentials, DEFAULT_NAME};
 const NAME_KEY: &str = "chat.nombre";
 const TOKEN_KEY: &str = "chat.identidad";
 
-fn storage() -> Option<web_sys::Storage> {
+/// The browser's localStorage, if it has one and lets the page use it.
+pub(crate) fn storage() -> Option<web_sys::Storage> {
     web_sys::window()?.local_storage().ok()?
 }
 

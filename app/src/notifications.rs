@@ -10,6 +10,8 @@
 use wasm_bindgen::{closure::Closure, JsCast, JsValue};
 use web_sys::{Notification, NotificationOptions, NotificationPermission};
 
+use crate::me::storage;
+
 /// What the browser lets the page do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Permission {
@@ -57,10 +59,6 @@ pub fn notification_body(text: &str) -> String {
 
 /// Where a room switched off is remembered: this prefix and the room's name.
 const ROOM_OFF_KEY: &str = "chat.avisos-desactivados.";
-
-fn storage() -> Option<web_sys::Storage> {
-    web_sys::window()?.local_storage().ok()?
-}
 
 fn supported() -> bool {
     web_sys::window().is_some_and(|window| {

@@ -118,18 +118,6 @@ pub struct Timeline {
 /// At most this many changes wait for their messages: a page shows a few hundred messages.
 const EARLY_CHANGES_KEPT: usize = 256;
 
-/// The state a stored message carries, as a change of it at `revision`.
-fn changed_to(message: &ChatMessage, revision: i64) -> MessageChange {
-    MessageChange {
-        id: message.meta.id,
-        room: message.meta.room.clone(),
-        revision,
-        text: (!message.meta.deleted).then(|| message.text.clone()),
-        edited_at: message.meta.edited_at.clone(),
-        deleted: message.meta.deleted,
-    }
-}
-
 impl Timeline {
     pub fn new(room: &str) -> Self {
         Self {
@@ -217,10 +205,7 @@ impl Timeline {
         let early = self.early_changes.remove(&id);
         if self.holds(id) {
             // Shown already; a copy of a later state (a replay after a gap) updates it.
-            let state = message
-                .meta
-                .revision
-                .map(|revision| changed_to(&message, revision));
+            let state = message.meta.revision.map(|_| message.as_change());
             for change in state.into_iter().chain(early) {
                 self.show_state(change);
             }
@@ -238,10 +223,7 @@ impl Timeline {
                 mine.at.set(Some(message.meta.at.clone()));
                 mine.delivery.set(Delivery::Sent);
                 // Stored, and perhaps changed since from another tab of mine.
-                let states = message
-                    .meta
-                    .revision
-                    .map(|revision| changed_to(&message, revision));
+                let states = message.meta.revision.map(|_| message.as_change());
                 for change in states.into_iter().chain(early) {
                     self.show_state(change);
                 }

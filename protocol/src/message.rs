@@ -217,6 +217,20 @@ pub struct ChatMessage {
 }
 
 impl ChatMessage {
+    /// The message's state as a change tells it ([`crate::MessageChange`]): its text unless
+    /// deleted, at its latest revision (its own id if it never changed).
+    pub fn as_change(&self) -> crate::MessageChange {
+        let meta = &self.meta;
+        crate::MessageChange {
+            id: meta.id,
+            room: meta.room.clone(),
+            revision: meta.revision.unwrap_or(meta.id),
+            text: (!meta.deleted).then(|| self.text.clone()),
+            edited_at: meta.edited_at.clone(),
+            deleted: meta.deleted,
+        }
+    }
+
     /// The message as `person` may see it: its client offset only if `person` wrote it. Another
     /// person's key is none of anybody's business (`None`: nobody's).
     pub fn as_seen_by(&self, person: Option<&str>) -> ChatMessage {

@@ -34,7 +34,7 @@ pub async fn recent(store: &Store, room: &str, offset: i64) -> Option<Recent> {
             .newest_after(room, offset, REPLAY_MAX_MESSAGES + 1)
             .await?;
         let changes = store
-            .newest_changes(room, offset, offset, REPLAY_MAX_CHANGES + 1)
+            .changes_after(room, offset, offset, REPLAY_MAX_CHANGES + 1)
             .await?;
         Ok::<_, crate::store::StoreError>((newest, changes))
     };
@@ -58,10 +58,7 @@ pub async fn recent(store: &Store, room: &str, offset: i64) -> Option<Recent> {
         kept.push(message);
     }
     kept.reverse();
-    let changes_bytes: usize = changes
-        .iter()
-        .map(|change| serde_json::to_vec(change).map_or(usize::MAX / 4, |json| json.len()))
-        .sum();
+    let changes_bytes: usize = changes.iter().map(json_size).sum();
     let too_many_changes = changes.len() > REPLAY_MAX_CHANGES || changes_bytes > REPLAY_MAX_BYTES;
     let skipped = match kept.first() {
         Some(first) if left_out || too_many_changes => Some(Skipped {
@@ -85,8 +82,9 @@ pub async fn recent(store: &Store, room: &str, offset: i64) -> Option<Recent> {
     })
 }
 
-fn json_size(message: &ChatMessage) -> usize {
-    serde_json::to_vec(message).map_or(usize::MAX / 4, |json| json.len() + 1)
+/// Bytes of `value` as JSON in a batch (with its separator).
+fn json_size(value: &impl serde::Serialize) -> usize {
+    serde_json::to_vec(value).map_or(usize::MAX / 4, |json| json.len() + 1)
 }
 
 /// Hands `messages` to `send` in runs of at most `max_event_bytes` of JSON (long-polling cannot
@@ -156,7 +154,10 @@ pub async fn replay_changes<Sent: Future<Output = bool>>(
     mut send: impl FnMut(MessageChange) -> Sent,
 ) {
     loop {
-        let read = match store.changes_after(room, offset, READ_BATCH).await {
+        let read = match store
+            .changes_after(room, offset, i64::MAX, READ_BATCH)
+            .await
+        {
             Ok(read) => read,
             Err(error) => {
                 warn!(room, %error, "replay of changes failed");

@@ -238,7 +238,7 @@ impl Store {
     /// state to `relay` in the room's turn, like [`Store::insert_then`]: a change takes its
     /// offset from the messages' sequence and is relayed in offset order with them, so whoever
     /// resumes from an offset has every change after it either live or in its replay
-    /// ([`Store::newest_changes`]).
+    /// ([`Store::changes_after`]).
     ///
     /// Only the message's author changes it: `change.person` is the server-side identity of the
     /// connection that asked, never anything the client claimed. A deleted message's text is
@@ -351,10 +351,11 @@ impl Store {
         rows.iter().rev().map(from_row).collect()
     }
 
-    /// The current state of the room's messages up to `up_to` (those a client resuming from
-    /// `offset` may hold) that changed after `offset`: the `limit` most recently changed, oldest
-    /// change first.
-    pub async fn newest_changes(
+    /// The current state of the room's messages up to `up_to` that changed after `offset`, in
+    /// the order of their latest changes, at most `limit`: for a client resuming from `offset`,
+    /// the messages it may hold (`up_to` = `offset`); for the catch-up after a Redis outage,
+    /// all of them (`i64::MAX`).
+    pub async fn changes_after(
         &self,
         room: &str,
         offset: i64,
@@ -362,30 +363,11 @@ impl Store {
         limit: usize,
     ) -> Result<Vec<MessageChange>, StoreError> {
         let rows = sqlx::query(select_messages!(
-            "room = $1 AND revision > $2 AND id <= $3 ORDER BY revision DESC LIMIT $4"
+            "room = $1 AND revision > $2 AND id <= $3 ORDER BY revision LIMIT $4"
         ))
         .bind(room)
         .bind(offset)
         .bind(up_to)
-        .bind(limit as i64)
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter().rev().map(change_from_row).collect()
-    }
-
-    /// The current state of the room's messages changed after `offset`, in the order of their
-    /// latest changes, at most `limit`.
-    pub async fn changes_after(
-        &self,
-        room: &str,
-        offset: i64,
-        limit: usize,
-    ) -> Result<Vec<MessageChange>, StoreError> {
-        let rows = sqlx::query(select_messages!(
-            "room = $1 AND revision > $2 ORDER BY revision LIMIT $3"
-        ))
-        .bind(room)
-        .bind(offset)
         .bind(limit as i64)
         .fetch_all(&self.pool)
         .await?;
@@ -587,16 +569,7 @@ fn from_row(row: &sqlx::any::AnyRow) -> Result<ChatMessage, StoreError> {
 
 /// A message's current state, as a change tells it.
 fn change_from_row(row: &sqlx::any::AnyRow) -> Result<MessageChange, StoreError> {
-    let message = from_row(row)?;
-    let meta = message.meta;
-    Ok(MessageChange {
-        id: meta.id,
-        revision: meta.revision.unwrap_or(meta.id),
-        text: (!meta.deleted).then_some(message.text),
-        edited_at: meta.edited_at,
-        deleted: meta.deleted,
-        room: meta.room,
-    })
+    Ok(from_row(row)?.as_change())
 }
 
 pub(crate) fn now_millis() -> i64 {

@@ -173,10 +173,16 @@ pub fn ChatRoom(room: String) -> impl IntoView {
         });
     };
 
-    let send = Callback::new(move |text: String| {
+    // A fresh client offset per message, edit or deletion: a resend of one is recognised, a
+    // later one is not mistaken for it.
+    let next_offset = move || {
         let count = sent.get_value();
         sent.set_value(count + 1);
-        let client_offset = me::client_offset(count);
+        me::client_offset(count)
+    };
+
+    let send = Callback::new(move |text: String| {
+        let client_offset = next_offset();
         let person = state.me.get_untracked().unwrap_or_default();
         state.timeline.update(|timeline| {
             timeline.send(&client_offset, &state.name.get_untracked(), &person, &text)
@@ -184,13 +190,6 @@ pub fn ChatRoom(room: String) -> impl IntoView {
         deliver(client_offset, text);
     });
 
-    // A fresh client offset per edit or deletion: a resend of one is recognised, a later one
-    // is not mistaken for it.
-    let next_offset = move || {
-        let count = sent.get_value();
-        sent.set_value(count + 1);
-        me::client_offset(count)
-    };
     let edit = Callback::new(move |(id, text): (i64, String)| {
         let edit = MessageEdit {
             id,
