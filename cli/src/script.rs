@@ -83,17 +83,29 @@ pub async fn tail(settings: &Settings, tail: &Tail) -> Result<(), Failure> {
     };
     let printed = async {
         printer.print_all(first)?;
+        // After a lost connection, what arrives live waits until the gap before it is read from
+        // the pages: the client may hear a new message before it hears it was admitted again.
+        let mut held: Option<Vec<ChatMessage>> = None;
         while let Some(incoming) = inbox.recv().await {
             match incoming {
-                Incoming::Message(message) if message.meta.room == room => {
-                    printer.print(&message)?
-                }
-                Incoming::History(batch) => printer.print_all(batch)?,
+                Incoming::Message(message) if message.meta.room == room => match &mut held {
+                    Some(held) => held.push(message),
+                    None => printer.print(&message)?,
+                },
+                Incoming::History(batch) => match &mut held {
+                    Some(held) => held.extend(batch),
+                    None => printer.print_all(batch)?,
+                },
                 // Back after a gap: whatever was stored meanwhile, from the pages.
                 Incoming::Admitted => {
-                    printer.print_all(catch_up(&history, room, printer.last).await)?
+                    let mut found = catch_up(&history, room, printer.last).await;
+                    found.extend(held.take().unwrap_or_default());
+                    printer.print_all(found)?
                 }
-                Incoming::Lost => eprintln!("sala: se perdió la conexión; reconectando…"),
+                Incoming::Lost => {
+                    held.get_or_insert_with(Vec::new);
+                    eprintln!("sala: se perdió la conexión; reconectando…")
+                }
                 Incoming::Refused(reason) => {
                     eprintln!("sala: el servidor rechazó la conexión ({reason}); se reintentará")
                 }
