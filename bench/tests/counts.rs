@@ -39,9 +39,9 @@ fn every_message_counted_once(transport: Transport) {
     let (addr, stop) = server.block_on(async {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
-        let app = server::app(&config).await.unwrap();
+        let built = server::build(&config).await.unwrap();
         let (stop, stopped) = oneshot::channel::<()>();
-        tokio::spawn(server::serve(listener, app, async {
+        tokio::spawn(server::serve(listener, built, async {
             stopped.await.ok();
         }));
         (addr, stop)

@@ -29,9 +29,7 @@ pub const REPLAY_MAX_CHANGES: usize = crate::REPLAY_MAX_MESSAGES;
 
 /// An edit of one of the sender's messages: its new text, under the same rules as a new message.
 /// `clientOffset` makes it exactly-once like sending: it shares the namespace of the sender's
-/// message keys in the room (`SendMeta::client_offset`).
-///
-/// [`SendMeta::client_offset`]: crate::SendMeta::client_offset
+/// message keys in the room ([`SendMeta::client_offset`](crate::SendMeta::client_offset)).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct MessageEdit {

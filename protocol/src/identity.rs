@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::text::display_name;
+use crate::text::{display_name, is_short_ascii, MAX_NAME_CHARS};
 
 /// The name shown for clients that never chose one (the seed's page, for one).
 pub const DEFAULT_NAME: &str = "Anónimo";
@@ -23,7 +23,9 @@ pub struct Handshake {
     /// the server did not issue, the client is somebody new.
     pub token: Option<String>,
     pub room: Option<String>,
-    /// The id of the last message this client has; the server replays every later one.
+    /// The id of the last message this client has; the server replays the room's later ones,
+    /// as many as [`crate::REPLAY_MAX_MESSAGES`] and [`crate::REPLAY_MAX_BYTES`] allow (and
+    /// says which it leaves out: [`crate::HISTORY_SKIPPED`]).
     pub offset: Option<i64>,
 }
 
@@ -43,13 +45,17 @@ pub struct Credentials {
 /// The longest token a handshake may carry (a token the server issues has 43 characters).
 pub const MAX_TOKEN_CHARS: usize = 64;
 
+/// How long, by default, an address whose client was cut off for flooding is refused new
+/// connections ([`HandshakeError::CoolingDown`]); a server may be set to another.
+pub const DEFAULT_FLOOD_COOLDOWN: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// Why a handshake was refused (sent to the client as a `connect_error`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
 #[serde(rename_all = "snake_case")]
 pub enum HandshakeError {
-    #[error("El nombre debe tener entre 1 y 32 caracteres, en una línea, sin caracteres de control ni de dirección del texto.")]
+    #[error("El nombre debe tener entre 1 y {max} caracteres, en una línea, sin caracteres de control ni de dirección del texto.", max = MAX_NAME_CHARS)]
     BadName,
-    #[error("El nombre de la sala solo admite letras minúsculas, cifras, «-» y «_» (hasta 40).")]
+    #[error("El nombre de la sala solo admite letras minúsculas, cifras, «-» y «_» (hasta {max}).", max = MAX_ROOM_CHARS)]
     BadRoom,
     #[error("El identificador de sesión no es válido.")]
     BadToken,
@@ -87,11 +93,8 @@ impl Handshake {
         };
         if let Some(token) = &self.token {
             // base64url, as the server writes tokens.
-            let well_formed = (1..=MAX_TOKEN_CHARS).contains(&token.len())
-                && token
-                    .bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
-            if !well_formed {
+            let base64url = |b: u8| b.is_ascii_alphanumeric() || b == b'-' || b == b'_';
+            if !is_short_ascii(token, MAX_TOKEN_CHARS, base64url) {
                 return Err(HandshakeError::BadToken);
             }
         }
@@ -107,18 +110,15 @@ impl Handshake {
     }
 }
 
-/// A nickname as shown: see `text::display_name`.
+/// A nickname as shown: see [`display_name`].
 pub fn check_name(name: &str) -> Result<String, HandshakeError> {
     display_name(name).map_err(|_| HandshakeError::BadName)
 }
 
 /// A room name: what follows `/sala/` in its URL, so only characters that need no escaping.
 pub fn check_room(room: &str) -> Result<String, HandshakeError> {
-    let well_formed = (1..=MAX_ROOM_CHARS).contains(&room.len())
-        && room
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_');
-    if well_formed {
+    let url_safe = |b: u8| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_';
+    if is_short_ascii(room, MAX_ROOM_CHARS, url_safe) {
         Ok(room.to_owned())
     } else {
         Err(HandshakeError::BadRoom)
@@ -175,6 +175,12 @@ pub struct Presence {
 /// arrival and departure (the server counts only a few people of one address towards it).
 /// Beyond it each would go to everyone, and a crowd arriving would cost the square of its size.
 pub const PRESENCE_NAMES: usize = 100;
+
+/// Whether a room of `people` (as the server counts them) is crowded: past [`PRESENCE_NAMES`] it
+/// announces nobody's arrival or departure, and its presence list names only some of them.
+pub const fn is_crowded(people: usize) -> bool {
+    people > PRESENCE_NAMES
+}
 
 /// A room with someone in it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -42,7 +42,7 @@ pub const PRESENCE: &str = "presence";
 /// Server → room: a person arrived (their first tab) or left (their last tab).
 pub const USER_JOINED: &str = "user joined";
 pub const USER_LEFT: &str = "user left";
-/// Client → server without arguments; server → the rest of the room with `UserEvent`.
+/// Client → server without arguments; server → the rest of the room with [`UserEvent`].
 pub const TYPING: &str = "typing";
 pub const STOP_TYPING: &str = "stop typing";
 /// How often one connection's [`TYPING`] reaches the room at most (the server drops the rest).
@@ -54,3 +54,23 @@ pub const TYPING_IDLE: Duration = Duration::from_secs(3);
 pub const TYPING_FADES_AFTER: Duration = Duration::from_secs(6);
 /// Server → client: the rooms that have someone in them.
 pub const ROOMS: &str = "rooms";
+
+/// The engine's path, as a literal so that [`CLIENT_SCRIPT_PATH`] is built from it at compile
+/// time.
+macro_rules! engine_path {
+    () => {
+        "/socket.io"
+    };
+}
+
+/// Where the Socket.IO engine listens: Socket.IO's default, which every client assumes. The
+/// official client asks for it with a trailing `/` by default, and without one with
+/// `addTrailingSlash: false`.
+pub const ENGINE_PATH: &str = engine_path!();
+
+/// The official browser client, minified, as the server serves it (as Node's socket.io does)
+/// and the page loads it.
+pub const CLIENT_SCRIPT_PATH: &str = concat!(engine_path!(), "/socket.io.min.js");
+
+/// The same client, not minified.
+pub const CLIENT_SCRIPT_FULL_PATH: &str = concat!(engine_path!(), "/socket.io.js");

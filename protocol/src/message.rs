@@ -154,7 +154,8 @@ impl<'de> Deserialize<'de> for SentMessage {
 #[serde(rename_all = "camelCase")]
 pub struct SendMeta {
     /// The message's idempotency key, chosen by its sender: unique among the sender's messages
-    /// in a room. The server's rule for a resend is at `Store::insert_then` (server crate).
+    /// and changes ([`crate::change`]) in a room. The server's rule for a resend is at
+    /// `Store::insert_then` in the server crate (which this crate cannot link to).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub client_offset: Option<String>,
 }
@@ -166,13 +167,26 @@ enum MetaArg {
     Other(IgnoredAny),
 }
 
-/// A client offset: 1 to 64 visible ASCII characters (a UUID fits).
+/// The longest client offset ([`SendMeta::client_offset`]): a UUID fits with room to spare.
+pub const MAX_CLIENT_OFFSET_CHARS: usize = 64;
+
+/// A client offset: 1 to [`MAX_CLIENT_OFFSET_CHARS`] visible ASCII characters.
 pub fn check_client_offset(offset: &str) -> Result<(), Rejection> {
-    if (1..=64).contains(&offset.len()) && offset.bytes().all(|b| b.is_ascii_graphic()) {
+    if crate::text::is_short_ascii(offset, MAX_CLIENT_OFFSET_CHARS, |b| b.is_ascii_graphic()) {
         Ok(())
     } else {
         Err(Rejection::BadMeta)
     }
+}
+
+/// Consecutive messages of one person at most this many minutes apart are shown as one group,
+/// under one name and time (as Slack and Discord group them), by every client of this crate.
+pub const GROUP_WITHIN_MINUTES: i64 = 5;
+
+/// Whether a person's message `minutes_apart` after their previous one is shown in its group
+/// ([`GROUP_WITHIN_MINUTES`]).
+pub fn joins_group(minutes_apart: i64) -> bool {
+    (0..=GROUP_WITHIN_MINUTES).contains(&minutes_apart)
 }
 
 /// What the server adds to a stored message: the second argument of a relayed `"nuevo mensaje"`.
@@ -252,9 +266,8 @@ pub const HISTORY_PAGE_PATH: &str = "/api/historial";
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct HistoryPage {
     pub messages: Vec<ChatMessage>,
-    /// The highest offset of the whole store (every room's) when the page was read: every
-    /// later message of this room reaches a client through the socket's replay from it, even
-    /// if the room was empty.
+    /// The room's highest offset when the page was read (0 if it has none yet): every later
+    /// message of this room reaches a client live or through the socket's replay from it.
     pub offset: i64,
 }
 
@@ -308,7 +321,7 @@ impl<'de> Deserialize<'de> for StrictText {
 }
 
 /// The text of a message as it is stored and relayed, or why it is refused: see
-/// `text::message_text`.
+/// [`crate::text::message_text`].
 pub fn check_message(text: &str, max_chars: usize) -> Result<String, Rejection> {
     message_text(text, max_chars).map_err(|error| match error {
         TextError::Blank => Rejection::Empty,

@@ -9,8 +9,12 @@
 //!   of them can make a message — or the name before it — read backwards.
 //! - Bounded in characters and in bytes.
 
-/// Longest nickname, in characters (and 4 bytes per character at most).
+/// Longest nickname, in characters (and [`MAX_UTF8_BYTES`] bytes per character at most).
 pub const MAX_NAME_CHARS: usize = 32;
+
+/// The most bytes one character takes in UTF-8: a text of `n` characters holds at most this
+/// many times `n` bytes.
+pub const MAX_UTF8_BYTES: usize = 4;
 
 /// What is wrong with a string.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -20,11 +24,12 @@ pub enum TextError {
     ForbiddenCharacter,
 }
 
-/// A message's text, cleaned: at most `max_chars` characters and `4 × max_chars` bytes.
+/// A message's text, cleaned: at most `max_chars` characters (so at most [`MAX_UTF8_BYTES`] ×
+/// `max_chars` bytes).
 pub fn message_text(text: &str, max_chars: usize) -> Result<String, TextError> {
     // A loose bound before any work, so a huge string is not normalised only to be refused
     // (the exact limits apply to the normalised text: composing "e" and U+0301 makes one "é").
-    if text.len() > max_chars.saturating_mul(4 * MAX_MARKS_PER_CHARACTER) {
+    if text.len() > max_chars.saturating_mul(MAX_UTF8_BYTES * MAX_MARKS_PER_CHARACTER) {
         return Err(TextError::TooLong);
     }
     let text = normalized(&text.replace("\r\n", "\n"));
@@ -41,13 +46,20 @@ pub fn message_text(text: &str, max_chars: usize) -> Result<String, TextError> {
     Ok(text)
 }
 
+/// Whether `value` is 1 to `max_len` ASCII bytes, each one `allowed`: the shape of every key and
+/// name that travels in URLs, tokens and idempotency keys ([`crate::check_room`],
+/// [`crate::Handshake::validate`]'s token, [`crate::check_client_offset`]).
+pub fn is_short_ascii(value: &str, max_len: usize, allowed: impl Fn(u8) -> bool) -> bool {
+    (1..=max_len).contains(&value.len()) && value.bytes().all(allowed)
+}
+
 /// Whether a message has nothing to show. Clients do not send such messages; the server rejects
 /// them.
 pub fn is_blank(text: &str) -> bool {
     text.trim().is_empty()
 }
 
-/// A nickname, cleaned: trimmed, 1 to `MAX_NAME_CHARS` characters, on one line.
+/// A nickname, cleaned: trimmed, 1 to [`MAX_NAME_CHARS`] characters, on one line.
 pub fn display_name(name: &str) -> Result<String, TextError> {
     let name = normalized(name.trim());
     if name.is_empty() {
@@ -65,7 +77,7 @@ const MAX_MARKS_PER_CHARACTER: usize = 4;
 
 fn check_length(text: &str, max_chars: usize) -> Result<(), TextError> {
     // Counting stops one past the limit, so a huge string is not walked to its end.
-    if text.len() > max_chars.saturating_mul(4)
+    if text.len() > max_chars.saturating_mul(MAX_UTF8_BYTES)
         || text.chars().take(max_chars + 1).count() > max_chars
     {
         return Err(TextError::TooLong);

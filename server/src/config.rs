@@ -2,13 +2,14 @@
 
 use std::{net::SocketAddr, path::PathBuf, time::Duration};
 
-use clap::Parser;
+use clap::{CommandFactory, FromArgMatches, Parser};
 use leptos::config::{errors::LeptosConfigError, get_configuration, LeptosOptions};
 use protocol::{DEFAULT_MAX_FRAME_BYTES, DEFAULT_MAX_MESSAGE_CHARS};
 
-use crate::realtime::{
+use crate::{
+    chat::Limits,
     flood::{FloodLimits, Rate},
-    Limits,
+    store::READ_CONNECTIONS,
 };
 
 /// A real-time chat: server-rendered Leptos page, WASM hydration, Socket.IO relay.
@@ -42,7 +43,7 @@ pub struct Config {
     /// readiness, and the rest take rooms' turns to store messages (a room waiting for its turn
     /// holds one at most per node).
     #[arg(long, env = "CHAT_DATABASE_CONNECTIONS", default_value_t = 10,
-          value_parser = clap::value_parser!(u32).range(4..))]
+          value_parser = clap::value_parser!(u32).range(i64::from(READ_CONNECTIONS) + 1..))]
     pub database_connections: u32,
 
     /// Redis to share rooms, broadcasts and presence with the other nodes of a cluster
@@ -120,7 +121,8 @@ pub struct Config {
 
     /// Seconds an address whose connection was cut off for flooding may not open new ones (they
     /// are refused with `cooling_down`); its other connections stay. 0: no cool-down.
-    #[arg(long, env = "CHAT_FLOOD_COOLDOWN_SECONDS", default_value_t = 10.0)]
+    #[arg(long, env = "CHAT_FLOOD_COOLDOWN_SECONDS",
+          default_value_t = protocol::DEFAULT_FLOOD_COOLDOWN.as_secs_f64())]
     pub flood_cooldown_seconds: f64,
 
     /// Socket.IO connections one client address may hold at once (tabs, people behind one NAT).
@@ -164,9 +166,13 @@ pub enum LogFormat {
 }
 
 impl Config {
-    /// The defaults, as if started with no flags and no environment: what tests start from.
+    /// The defaults, as if started with no flags and no environment: what tests start from. The
+    /// environment is not read at all, so that a developer's exported `REDIS_URL` or `CHAT_*`
+    /// cannot put the in-process tests in another configuration.
     pub fn defaults() -> Self {
-        Self::parse_from(["chat-server"])
+        let without_environment = Self::command().mut_args(|arg| arg.env(None));
+        let matches = without_environment.get_matches_from(["chat-server"]);
+        Self::from_arg_matches(&matches).expect("the defaults parse")
     }
 
     /// How long a graceful shutdown may take.
@@ -220,17 +226,24 @@ impl Config {
     }
 }
 
+/// The shortest identity secret accepted (`--identity-secret`'s help says the same).
+const MIN_IDENTITY_SECRET_CHARS: usize = 32;
+
 fn identity_secret(value: &str) -> Result<String, String> {
-    if value.chars().count() >= 32 {
+    if value.chars().count() >= MIN_IDENTITY_SECRET_CHARS {
         Ok(value.to_owned())
     } else {
-        Err("at least 32 characters: it is all that keeps identities from being forged".into())
+        Err(format!(
+            "at least {MIN_IDENTITY_SECRET_CHARS} characters: it is all that keeps identities \
+             from being forged"
+        ))
     }
 }
 
 /// Typing signals one connection may send: the page sends one "typing" and one "stop" per
-/// message at most, and the server relays a "typing" at most every two seconds anyway
-/// (`realtime::typing`); this is what a page never reaches.
+/// message at most, and the server relays a "typing" at most every
+/// [`TYPING_RELAYED_EVERY`](protocol::TYPING_RELAYED_EVERY) anyway; this is what a page never
+/// reaches.
 const SIGNALS_PER_CONNECTION: Rate = Rate {
     burst: 10.0,
     per_second: 2.0,
@@ -293,7 +306,22 @@ fn seconds(value: f64) -> Duration {
 
 #[cfg(test)]
 mod tests {
-    use super::redacted;
+    use super::{redacted, Config};
+
+    #[test]
+    fn the_defaults_ignore_the_environment() {
+        // No other test of this binary reads these variables.
+        std::env::set_var("CHAT_MAX_MESSAGE_CHARS", "7");
+        std::env::set_var("REDIS_URL", "redis://127.0.0.1:1");
+        let defaults = Config::defaults();
+        std::env::remove_var("CHAT_MAX_MESSAGE_CHARS");
+        std::env::remove_var("REDIS_URL");
+        assert_eq!(
+            defaults.max_message_chars as usize,
+            protocol::DEFAULT_MAX_MESSAGE_CHARS
+        );
+        assert_eq!(defaults.redis_url, None);
+    }
 
     #[test]
     fn passwords_never_reach_the_logs() {

@@ -1,6 +1,34 @@
-//! The chat server as a library, so integration tests build the very same server as `main`.
+//! The chat server as a library, so that integration tests build the very same server as
+//! `main.rs`: [`build`] assembles a [`Server`] from a [`Config`], and [`serve`] runs it until
+//! shutdown.
+//!
+//! # Layout
+//!
+//! - [`config`]: every setting, from flags or environment variables.
+//! - [`chat`]: the chat itself — the state every part shares ([`chat::Chat`]) and storing then
+//!   delivering a message or a change to its room on every node ([`chat::delivery`]).
+//! - [`realtime`]: Socket.IO — the engine's settings, admission, and one named handler per
+//!   event, each an adapter from a socket event to [`chat`]; presence, typing, replay, and the
+//!   cluster over Redis.
+//! - [`flood`]: rate limits per connection and per address, connection caps, cut-off and
+//!   cool-down, shared by the socket handlers and the HTTP routes.
+//! - [`store`]: the history in SQLite or PostgreSQL (sqlx): exactly-once inserts and changes in
+//!   a room's turn, pages, the identity secret.
+//! - [`identity`]: server-issued identities (signed tokens, public person ids).
+//! - [`page`]: the room pages, rendered by Leptos with their first history page.
+//! - [`server_fns`]: the server side of the page's `#[server]` functions and `/api/*`.
+//! - [`http`]: everything else over HTTP — the client script, health and metrics, the engine's
+//!   admission gate, closable transports, origins, headers, the request log.
+//! - [`metrics`]: the Prometheus registry.
+//! - [`memory`]: giving a crowd's memory back to the system once it has left.
 
+// The layout above names private modules: the docs are built with `--document-private-items`
+// (scripts/test), where those links resolve and are checked.
+#![allow(rustdoc::private_intra_doc_links)]
+
+mod chat;
 pub mod config;
+mod flood;
 mod http;
 pub mod identity;
 pub mod memory;
@@ -25,10 +53,11 @@ use tokio_util::task::TaskTracker;
 
 pub use config::Config;
 pub use realtime::Io;
-use realtime::Realtime;
+
+use chat::Chat;
 
 /// The assembled server: its HTTP routes and a handle on its Socket.IO side.
-pub struct App {
+pub struct Server {
     pub router: Router,
     pub io: Io,
     /// How long a graceful shutdown may take.
@@ -39,7 +68,9 @@ pub struct App {
     pub stalled_reader: Duration,
 }
 
-pub async fn app(config: &Config) -> anyhow::Result<App> {
+/// Opens the store, reads or makes the identity secret, joins the cluster if there is one, and
+/// assembles the routes.
+pub async fn build(config: &Config) -> anyhow::Result<Server> {
     let options = config.leptos_options()?;
     // Leptos spawns its rendering tasks through this global executor. Setting it a second time
     // (tests build several apps in one process) fails harmlessly and keeps the first.
@@ -57,13 +88,13 @@ pub async fn app(config: &Config) -> anyhow::Result<App> {
             .await
             .context("cannot read or keep the identity secret in the message store")?,
     };
-    let realtime = Realtime {
+    let chat = Chat {
         limits: config.limits(),
         store,
         link: Default::default(),
-        presence: Default::default(),
+        roster: Default::default(),
         metrics: Default::default(),
-        flood: realtime::flood::Flood::new(config.flood_limits()),
+        flood: flood::Flood::new(config.flood_limits()),
         issuer: identity::Issuer::new(secret.as_bytes()),
         transports: Default::default(),
         node_room: None,
@@ -71,13 +102,13 @@ pub async fn app(config: &Config) -> anyhow::Result<App> {
     };
     let grace = config.shutdown_grace();
     let stalled_reader = config.stalled_reader();
-    let writes = realtime.writes.clone();
+    let writes = chat.writes.clone();
     let origins = http::origin::AllowedOrigins::new(&config.allowed_origins);
     Ok(match &config.redis_url {
         None => {
-            let (layer, io) = realtime::single(realtime.clone());
-            App {
-                router: routes(options, realtime, origins, &io, layer),
+            let (layer, io) = realtime::single_node(chat.clone());
+            Server {
+                router: routes(options, chat, origins, &io, layer),
                 io: Io::Single(io),
                 grace,
                 writes,
@@ -85,14 +116,14 @@ pub async fn app(config: &Config) -> anyhow::Result<App> {
             }
         }
         Some(url) => {
-            let (layer, io) = realtime::cluster(realtime.clone(), url)
+            let (layer, io) = realtime::cluster_node(chat.clone(), url)
                 .await
                 .with_context(|| {
                     let url = config::redacted(url);
                     format!("cannot join the cluster through Redis at {url}")
                 })?;
-            App {
-                router: routes(options, realtime, origins, &io, layer),
+            Server {
+                router: routes(options, chat, origins, &io, layer),
                 io: Io::Cluster(io),
                 grace,
                 writes,
@@ -104,23 +135,23 @@ pub async fn app(config: &Config) -> anyhow::Result<App> {
 
 fn routes<A: Adapter>(
     options: LeptosOptions,
-    realtime: Realtime,
+    chat: Chat,
     origins: http::origin::AllowedOrigins,
     io: &SocketIo<A>,
     socket_layer: SocketIoLayer<A>,
 ) -> Router {
     let backend = server_fns::ChatBackend {
-        realtime: realtime.clone(),
+        chat: chat.clone(),
         io: io.clone(),
     }
     .handle();
-    // socketioxide's layer answers every path under /socket.io/, the client script's included,
-    // so the script routes sit outside the layered part of the router.
+    // socketioxide's layer answers every path under the engine's, the client script's
+    // included, so the script routes sit outside the layered part of the router.
     let site = http::headers::compressed(
-        server_fns::routes(backend.clone(), realtime.flood.clone()).merge(page::routes(
+        server_fns::routes(backend.clone(), chat.flood.clone()).merge(page::routes(
             options,
             backend,
-            realtime.flood.clone(),
+            chat.flood.clone(),
         )),
     )
     .layer(socket_layer)
@@ -129,13 +160,13 @@ fn routes<A: Adapter>(
     ))
     .layer(axum::middleware::from_fn_with_state(
         http::engine::Gate {
-            flood: realtime.flood.clone(),
-            transports: realtime.transports.clone(),
+            flood: chat.flood.clone(),
+            transports: chat.transports.clone(),
         },
         http::engine::gate,
     ));
     let outside = http::headers::compressed(http::client_script::routes())
-        .merge(http::operations::routes(realtime))
+        .merge(http::operations::routes(chat))
         .fallback_service(site);
     http::headers::secured(outside)
         .layer(axum::middleware::from_fn_with_state(
@@ -145,18 +176,18 @@ fn routes<A: Adapter>(
         .layer(axum::middleware::from_fn(http::request_log::log_request))
 }
 
-/// Serves `app` until `shutdown` resolves, then stops accepting, disconnects every client (they
+/// Serves `server` until `shutdown` resolves, then stops accepting, disconnects every client (they
 /// reconnect elsewhere, or here after a restart) and returns once the open connections and the
-/// messages being stored are done, or after the app's grace period if some are not.
+/// messages being stored are done, or after the server's grace period if some are not.
 pub async fn serve(
     listener: TcpListener,
-    App {
+    Server {
         router,
         io,
         grace,
         writes,
         stalled_reader,
-    }: App,
+    }: Server,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let listener = http::transports::ClosableListener::new(listener, stalled_reader);

@@ -21,12 +21,12 @@ async fn main() -> anyhow::Result<()> {
             .init(),
     }
 
-    let app = server::app(&config).await?;
+    let server = server::build(&config).await?;
     let listener =
         listen(config.addr).with_context(|| format!("cannot listen on {}", config.addr))?;
     info!("listening on http://{}", listener.local_addr()?);
-    tokio::spawn(server::memory::give_back_after_crowds(app.io.clone()));
-    server::serve(listener, app, shutdown_signal()).await?;
+    tokio::spawn(server::memory::give_back_after_crowds(server.io.clone()));
+    server::serve(listener, server, shutdown_signal()).await?;
     info!("stopped");
     Ok(())
 }

@@ -10,13 +10,13 @@ use axum::{
     Router,
 };
 use leptos::{config::LeptosOptions, nonce::Nonce, prelude::provide_context};
-use protocol::room_from_path;
+use protocol::{room_from_path, ROOM_PATH_PREFIX};
 #[cfg(not(feature = "embedded-site"))]
 use tower_http::{services::ServeDir, set_status::SetStatus};
 
 use crate::{
+    flood::Flood,
     http::headers::{content_security_policy, live_reload, reload_port},
-    realtime::flood::Flood,
     server_fns,
 };
 
@@ -37,7 +37,7 @@ pub fn routes(options: LeptosOptions, backend: Handle, flood: Flood) -> Router {
     let site_root = options.site_root.to_string();
     Router::new()
         .route("/", get(room_page))
-        .route("/sala/{room}", get(room_page))
+        .route(&format!("{ROOM_PATH_PREFIX}{{room}}"), get(room_page))
         .route_layer(axum::middleware::from_fn_with_state(
             flood,
             server_fns::within_limits,

@@ -1,5 +1,5 @@
 //! The server side of the app's server functions (history pages, the no-JavaScript form):
-//! `Backend` over the store and the Socket.IO handle, and the route that serves them.
+//! [`Backend`] over the store and the Socket.IO handle, and the route that serves them.
 
 use std::sync::Arc;
 
@@ -22,20 +22,22 @@ use tower_http::limit::RequestBodyLimitLayer;
 use tracing::{debug, error};
 
 use crate::{
-    realtime::{
-        flood::{Act, AddressRefusal, Flood},
-        messages::{publish, Audience},
-        Realtime,
+    chat::{
+        delivery::{publish_message, Audience},
+        Chat,
     },
+    flood::{Act, AddressRefusal, Flood},
     store::NewMessage,
 };
 
-/// The largest body `/api/*` reads: a form post of the longest message (2,000 characters of up
-/// to 4 bytes, each byte percent-encoded as 3) and its room fits with room to spare.
+/// The largest body `/api/*` reads: a form post of a message as long as the default allows
+/// ([`DEFAULT_MAX_MESSAGE_CHARS`](protocol::DEFAULT_MAX_MESSAGE_CHARS) characters of up to
+/// [`MAX_UTF8_BYTES`](protocol::MAX_UTF8_BYTES) bytes, each byte percent-encoded as 3) and its
+/// room fits with room to spare.
 const MAX_API_BODY_BYTES: usize = 32 * 1024;
 
 pub struct ChatBackend<A: Adapter> {
-    pub realtime: Realtime,
+    pub chat: Chat,
     pub io: SocketIo<A>,
 }
 
@@ -54,7 +56,7 @@ impl<A: Adapter> Backend for ChatBackend<A> {
         Box::pin(async move {
             let room = check_room(&room)?;
             // The watermark first: anything stored after it reaches the page by replay.
-            let store = &self.realtime.store;
+            let store = &self.chat.store;
             let offset = store.latest_offset(&room).await.map_err(unavailable)?;
             let below = before.unwrap_or(i64::MAX).min(offset + 1);
             let messages = store
@@ -71,12 +73,12 @@ impl<A: Adapter> Backend for ChatBackend<A> {
     fn post(&self, room: String, text: String) -> BoxFuture<'_, Result<(), BackendError>> {
         Box::pin(async move {
             let room = check_room(&room)?;
-            let text = check_message(&text, self.realtime.limits.max_message_chars)?;
+            let text = check_message(&text, self.chat.limits.max_message_chars)?;
             let Some(everyone) = self.io.of("/") else {
                 return Err(protocol::Rejection::Unavailable.into());
             };
             // Nobody is anybody without JavaScript: each post is a person of its own.
-            let person = self.realtime.issuer.issue().person;
+            let person = self.chat.issuer.issue().person;
             let message = NewMessage {
                 room: &room,
                 user: DEFAULT_NAME,
@@ -89,7 +91,7 @@ impl<A: Adapter> Backend for ChatBackend<A> {
                 sender: None,
                 everyone,
             };
-            publish(&self.realtime, audience, message)
+            publish_message(&self.chat, audience, message)
                 .await
                 .map_err(unavailable)?;
             Ok(())

@@ -16,8 +16,6 @@ use crate::{
     outbox::Sending,
 };
 
-/// Messages of one person this close together are shown under one name and time.
-const GROUP_WITHIN_MINUTES: i64 = 5;
 /// The narrowest terminal that also shows the people here.
 const PEOPLE_FROM_WIDTH: u16 = 70;
 const PEOPLE_WIDTH: u16 = 24;
@@ -132,7 +130,7 @@ impl Screen {
                 person == message.meta.person
                     && !person.is_empty()
                     && matches!((earlier, at), (Some(earlier), Some(at))
-                        if (at - earlier).num_minutes() < GROUP_WITHIN_MINUTES)
+                        if protocol::joins_group((at - earlier).num_minutes()))
             });
             if !grouped {
                 let mut header = vec![

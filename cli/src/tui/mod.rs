@@ -27,10 +27,11 @@ use crate::{
     Failure,
 };
 
-/// How long after a failed connection the next attempt starts; after a refusal, the server's
-/// cool-down (`CoolingDown`, 10 s by default) is waited out.
+/// How long after a failed connection the next attempt starts.
 const REDIAL_AFTER: Duration = Duration::from_secs(2);
-const REDIAL_AFTER_REFUSAL: Duration = Duration::from_secs(10);
+/// After a refusal ([`HandshakeError::CoolingDown`](protocol::HandshakeError::CoolingDown)), the
+/// server's default cool-down is waited out.
+const REDIAL_AFTER_REFUSAL: Duration = protocol::DEFAULT_FLOOD_COOLDOWN;
 
 /// Runs the full-screen client until `/salir` or Ctrl+C.
 pub async fn run(settings: &Settings) -> Result<(), Failure> {

@@ -1,5 +1,6 @@
-//! `/socket.io/socket.io.js`: the official browser client, served by the server as Node's
-//! socket.io does, so pages written for the original (the seed's chat.html) work unchanged.
+//! The official browser client at [`CLIENT_SCRIPT_FULL_PATH`] and [`CLIENT_SCRIPT_PATH`],
+//! served by the server as Node's socket.io does, so pages written for the original (the seed's
+//! chat.html) work unchanged.
 
 use axum::{
     http::{header, HeaderMap, HeaderValue, StatusCode},
@@ -7,6 +8,7 @@ use axum::{
     routing::get,
     Router,
 };
+use protocol::{CLIENT_SCRIPT_FULL_PATH, CLIENT_SCRIPT_PATH};
 
 /// The socket.io-client version vendored under `vendor/` (a macro, so `concat!` can use it).
 macro_rules! client_version {
@@ -34,11 +36,11 @@ const ETAG: &str = concat!("\"", client_version!(), "\"");
 pub fn routes() -> Router {
     Router::new()
         .route(
-            "/socket.io/socket.io.js",
+            CLIENT_SCRIPT_FULL_PATH,
             get(|h: HeaderMap| async move { script(&h, FULL) }),
         )
         .route(
-            "/socket.io/socket.io.min.js",
+            CLIENT_SCRIPT_PATH,
             get(|h: HeaderMap| async move { script(&h, MINIFIED) }),
         )
 }

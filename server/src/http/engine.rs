@@ -1,6 +1,6 @@
 //! Engine.IO requests, before the engine sees them: a new session is admitted (or refused) by
 //! flood control and counts against its address for as long as it lives
-//! ([`crate::realtime::flood::Arrival`]); a request of a session the chat closed is refused
+//! ([`crate::flood::Arrival`]); a request of a session the chat closed is refused
 //! ([`super::transports`]).
 
 use axum::{
@@ -11,7 +11,7 @@ use axum::{
 };
 
 use super::{is_engine_path, transports::Transports};
-use crate::realtime::flood::Flood;
+use crate::flood::Flood;
 
 /// What the middleware needs.
 #[derive(Clone)]

@@ -11,7 +11,7 @@ use tower_http::{compression::CompressionLayer, set_header::SetResponseHeaderLay
 /// The policy of a chat page: its own scripts, the one inline hydration script carrying this
 /// response's nonce, WebAssembly compiled from its own module, its own styles (and the inline
 /// `style` attributes that colour names), connections to its own origin (websocket included)
-/// and, under `cargo leptos watch` only, to its reload server (`live_reload`); nothing else, and
+/// and, under `cargo leptos watch` only, to its reload server ([`live_reload`]); nothing else, and
 /// no framing.
 pub fn content_security_policy(nonce: &Nonce, live_reload: Option<&str>) -> HeaderValue {
     let reload = live_reload

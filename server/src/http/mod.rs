@@ -11,13 +11,10 @@ pub mod own_request;
 pub mod request_log;
 pub mod transports;
 
-/// Where the Socket.IO engine listens (socketioxide's default, set explicitly in
-/// [`crate::realtime`] so that this is the one definition).
-pub const ENGINE_PATH: &str = "/socket.io";
+use protocol::ENGINE_PATH;
 
-/// Whether the engine serves `path`: exactly [`ENGINE_PATH`], or anything under it. The
-/// official client asks for `/socket.io/` by default and `/socket.io` with
-/// `addTrailingSlash: false`: every check on the engine's requests must cover both.
+/// Whether the engine serves `path`: exactly [`ENGINE_PATH`], or anything under it (with or
+/// without its trailing `/`): every check on the engine's requests must cover both.
 pub fn is_engine_path(path: &str) -> bool {
     path.strip_prefix(ENGINE_PATH)
         .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))

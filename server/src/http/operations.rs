@@ -10,14 +10,14 @@ use axum::{
 };
 use serde::Serialize;
 
-use crate::realtime::Realtime;
+use crate::chat::Chat;
 
-pub fn routes(realtime: Realtime) -> Router {
+pub fn routes(chat: Chat) -> Router {
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(ready))
         .route("/metrics", get(metrics))
-        .with_state(realtime)
+        .with_state(chat)
 }
 
 /// Each dependency's state, as `/readyz` reports it.
@@ -44,15 +44,15 @@ impl Check {
     }
 }
 
-async fn ready(State(realtime): State<Realtime>) -> impl IntoResponse {
-    let store = realtime.store.ping().await;
+async fn ready(State(chat): State<Chat>) -> impl IntoResponse {
+    let store = chat.store.ping().await;
     if let Err(error) = &store {
         tracing::warn!(%error, "not ready: the store does not answer");
     }
     // The link is always up on a single node (no Redis to lose).
     let readiness = Readiness {
         store: Check::of(store.is_ok()),
-        adapter: Check::of(realtime.link.is_up()),
+        adapter: Check::of(chat.link.is_up()),
     };
     let status = match readiness {
         Readiness {
@@ -64,12 +64,12 @@ async fn ready(State(realtime): State<Realtime>) -> impl IntoResponse {
     (status, Json(readiness))
 }
 
-async fn metrics(State(realtime): State<Realtime>) -> impl IntoResponse {
+async fn metrics(State(chat): State<Chat>) -> impl IntoResponse {
     (
         [(
             header::CONTENT_TYPE,
             "application/openmetrics-text; version=1.0.0; charset=utf-8",
         )],
-        realtime.metrics.render(),
+        chat.metrics.render(),
     )
 }

@@ -153,7 +153,7 @@ pub struct ClosableListener {
 
 impl ClosableListener {
     /// Accepts from `listener`; each connection is closed by the kernel once what the server
-    /// sent it has waited unread for `stalled_reader` (zero: the system's default).
+    /// sent it has waited unread for [`Config::stalled_reader`](crate::Config::stalled_reader) (zero: the system's default).
     pub fn new(listener: TcpListener, stalled_reader: Duration) -> Self {
         Self {
             listener,

@@ -26,7 +26,8 @@ use socketioxide_redis::{
 };
 use tracing::{info, warn};
 
-use super::{history, Realtime};
+use super::history;
+use crate::chat::Chat;
 use crate::store::now_millis;
 
 /// The adapter every node's namespace runs on.
@@ -108,8 +109,13 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(2);
 /// How long a command may go unanswered before its connection is taken for dead.
 const UNRESPONSIVE_AFTER: Duration = Duration::from_secs(2);
 
+/// The Redis client's delays between reconnection attempts: from the first, doubling, up to the
+/// most; it never gives up.
+const RECONNECT_FIRST_DELAY_MILLIS: u32 = 100;
+const RECONNECT_MAX_DELAY_MILLIS: u32 = 2_000;
+
 /// Connects to Redis at `url` and returns the adapter's constructor. The client reconnects
-/// forever, backing off up to 2 s.
+/// forever ([`RECONNECT_MAX_DELAY_MILLIS`]).
 pub async fn connect(
     url: &str,
     link: &Link,
@@ -118,7 +124,12 @@ pub async fn connect(
     // fred does not read `?protocol=resp3`; the adapter needs RESP3 pushes.
     config.version = RespVersion::RESP3;
     let client = Builder::from_config(config)
-        .set_policy(ReconnectPolicy::new_exponential(0, 100, 2_000, 2))
+        .set_policy(ReconnectPolicy::new_exponential(
+            0,
+            RECONNECT_FIRST_DELAY_MILLIS,
+            RECONNECT_MAX_DELAY_MILLIS,
+            2,
+        ))
         .with_connection_config(|connection| {
             // A connection that answers nothing (Redis hung, a partition, a half-open TCP
             // connection) is closed and made again, as a broken one would be.
@@ -169,20 +180,21 @@ pub struct Reconnections {
 
 impl Reconnections {
     /// On every reconnection to Redis: subscribes again to the adapter's channels, then replays
-    /// to this node's rooms what may have missed them while the link was down. In that order,
-    /// so that whatever is stored after the replay's read arrives live.
-    pub fn catch_up_on_reconnect(&self, io: ClusterIo, realtime: Realtime) {
+    /// to every node each room's messages and changes stored since the link was lost
+    /// ([`catch_up`]). In that order, so that whatever is stored after the replay's read
+    /// arrives live.
+    pub fn catch_up_on_reconnect(&self, io: ClusterIo, chat: Chat) {
         let client = self.client.clone();
         self.client.on_reconnect(move |_server| {
-            let (client, io, realtime) = (client.clone(), io.clone(), realtime.clone());
+            let (client, io, chat) = (client.clone(), io.clone(), chat.clone());
             async move {
                 if let Err(error) = resubscribe(&client).await {
                     warn!(%error, "cannot subscribe again to the cluster's channels");
                     return Ok(());
                 }
-                if let Some(lost_at) = realtime.link.restored() {
+                if let Some(lost_at) = chat.link.restored() {
                     info!("reconnected to Redis: replaying what was stored meanwhile");
-                    tokio::spawn(catch_up(io, realtime, lost_at - LOST_MARGIN_MILLIS));
+                    tokio::spawn(catch_up(io, chat, lost_at - LOST_MARGIN_MILLIS));
                 }
                 Ok(())
             }
@@ -204,8 +216,8 @@ async fn resubscribe(client: &SubscriberClient) -> Result<(), fred::error::Error
 /// since: what this node's clients
 /// may have missed from the others, and what the others' clients may have missed from this node
 /// (stored while it could not publish, perhaps after they had caught up already).
-async fn catch_up(io: ClusterIo, realtime: Realtime, since: i64) {
-    let store = &realtime.store;
+async fn catch_up(io: ClusterIo, chat: Chat, since: i64) {
+    let store = &chat.store;
     let rooms = async {
         let offset = store.offset_at(since).await?;
         Ok::<_, crate::store::StoreError>((offset, store.rooms_after(offset).await?))
@@ -223,7 +235,7 @@ async fn catch_up(io: ClusterIo, realtime: Realtime, since: i64) {
             store,
             &room,
             offset,
-            realtime.limits.max_frame_bytes / 2,
+            chat.limits.max_event_bytes(),
             |batch| {
                 let everyone = everyone.clone();
                 let batch: Vec<_> = batch.iter().map(|m| m.as_seen_by(None)).collect();

@@ -1,15 +1,48 @@
 //! Server delivery: replay what a client missed since its offset — messages, and changes to the
-//! ones it holds — on every (re)connect (bounded: [`recent`]), and to a whole node's rooms after
-//! a Redis outage ([`replay`], [`replay_changes`], from `cluster`).
+//! ones it holds — on every (re)connect ([`replay_since`], bounded by [`recent`]); and, after a
+//! Redis outage, every room's messages and changes since the link was lost, to every node
+//! ([`replay`], [`replay_changes`], from [`super::cluster`](mod@super::cluster)).
 
 use std::future::Future;
 
 use protocol::{
-    ChatMessage, MessageChange, Skipped, REPLAY_MAX_BYTES, REPLAY_MAX_CHANGES, REPLAY_MAX_MESSAGES,
+    ChatMessage, MessageChange, Skipped, HISTORY, HISTORY_SKIPPED, MESSAGE_CHANGED,
+    REPLAY_MAX_BYTES, REPLAY_MAX_CHANGES, REPLAY_MAX_MESSAGES,
 };
+use socketioxide::{adapter::Adapter, extract::SocketRef};
 use tracing::{debug, warn};
 
-use crate::store::Store;
+use super::handshake::Session;
+use crate::{chat::Chat, store::Store};
+
+/// Replays to a socket that just joined what its room stored after `offset` ([`recent`]): what
+/// it leaves out ([`HISTORY_SKIPPED`]), the messages in [`HISTORY`] batches, then the changes to
+/// what the client holds ([`MESSAGE_CHANGED`]). Its author's own messages keep their client
+/// offsets.
+pub async fn replay_since<A: Adapter>(
+    socket: &SocketRef<A>,
+    session: &Session,
+    offset: i64,
+    chat: &Chat,
+) {
+    let Some(recent) = recent(&chat.store, &session.identity.room, offset).await else {
+        return;
+    };
+    if let Some(skipped) = recent.skipped {
+        socket.emit(HISTORY_SKIPPED, &skipped).ok();
+    }
+    let me = Some(session.person());
+    send_in_batches(&recent.messages, chat.limits.max_event_bytes(), |batch| {
+        let seen: Vec<ChatMessage> = batch.iter().map(|m| m.as_seen_by(me)).collect();
+        std::future::ready(socket.emit(HISTORY, &seen).is_ok())
+    })
+    .await;
+    for change in &recent.changes {
+        if socket.emit(MESSAGE_CHANGED, change).is_err() {
+            break;
+        }
+    }
+}
 
 /// What a bounded replay sends: the messages, what it leaves out of them, if anything, and the
 /// current state of the messages up to the offset that changed since.

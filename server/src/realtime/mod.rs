@@ -1,68 +1,48 @@
-//! Socket.IO: the layer that speaks Engine.IO v4 / Socket.IO v5, admission, and one module per
-//! event.
+//! Socket.IO: the adapter from socket events to the [`chat`](crate::chat). The engine's settings
+//! ([`single_node`], [`cluster_node`]), then per socket a routing table of named handlers
+//! (`on_connect`), as socketioxide's own examples have it:
+//!
+//! - [`handshake`]: admission — the connect middleware checks the handshake, recognises or
+//!   issues the identity, and keeps both on the socket for the handlers' `Extension` extractor;
+//! - [`messages`] and [`changes`]: the socket's writes, queued in order per socket
+//!   ([`in_order`]) and handed to [`chat::delivery`](crate::chat::delivery);
+//! - [`typing`]: typing signals, volatile;
+//! - [`presence`]: who is in each room, across nodes ([`presence::Roster`]);
+//! - [`history`]: what a (re)connecting client missed, and a node's catch-up after an outage;
+//! - [`mod@cluster`]: the Redis adapter and the link's state.
 
 mod changes;
 pub mod cluster;
-pub mod flood;
 mod handshake;
 mod history;
 mod in_order;
-pub mod messages;
-mod presence;
+mod messages;
+pub mod presence;
 mod typing;
 
 use std::sync::Arc;
 
 use protocol::{
-    Ack, ChatMessage, Rejection, DELETE_MESSAGE, EDIT_MESSAGE, HISTORY, HISTORY_SKIPPED, IDENTITY,
-    MESSAGE_CHANGED, NEW_MESSAGE, ROOMS, STOP_TYPING, TYPING,
+    Ack, Rejection, DELETE_MESSAGE, EDIT_MESSAGE, IDENTITY, NEW_MESSAGE, ROOMS, STOP_TYPING, TYPING,
 };
 use socketioxide::{
     adapter::{Adapter, LocalAdapter},
-    extract::{AckSender, SocketRef, State},
+    extract::{AckSender, Extension, SocketRef, State},
     handler::ConnectHandler,
     layer::SocketIoLayer,
     socket::DisconnectReason,
     SocketIo, SocketIoBuilder,
 };
-use tokio_util::task::TaskTracker;
 use tracing::{info, warn};
 
-use crate::{http::transports::Transports, identity::Issuer, metrics::Metrics, store::Store};
-use cluster::{ClusterError, ClusterIo, Link};
-use flood::{Act, Flood, Sender};
-use in_order::InOrder;
-pub use presence::Presence;
+use crate::{
+    chat::Chat,
+    flood::{Act, Admission, Pace},
+};
+use cluster::{ClusterError, ClusterIo};
+use handshake::Session;
+use in_order::{InOrder, Queued};
 use typing::Typing;
-
-/// What a client may send.
-#[derive(Debug, Clone, Copy)]
-pub struct Limits {
-    pub max_message_chars: usize,
-    /// Largest Engine.IO frame (websocket message or polling POST body). Enforced while reading,
-    /// so an oversize frame is refused from its header and never buffered whole.
-    pub max_frame_bytes: usize,
-}
-
-/// Everything the handlers share.
-#[derive(Clone)]
-pub struct Realtime {
-    pub limits: Limits,
-    pub store: Store,
-    pub link: Link,
-    pub presence: Presence,
-    pub metrics: Metrics,
-    pub flood: Flood,
-    pub issuer: Issuer,
-    pub transports: Transports,
-    /// In a cluster, a room every socket of this node joins: a broadcast that excepts it reaches
-    /// the other nodes' sockets only (this node's get a message before it goes to Redis, which
-    /// may fail: `messages`).
-    pub node_room: Option<String>,
-    /// Messages being stored and relayed: a stopping server waits for them (within its grace
-    /// period) so that none is cut off between its sender's event and the store.
-    pub writes: TaskTracker,
-}
 
 /// A node's Socket.IO server: alone, or one of a cluster over Redis.
 #[derive(Clone)]
@@ -72,7 +52,7 @@ pub enum Io {
 }
 
 impl Io {
-    /// Clients connected to this node (none once it is closed: `close` removes the namespace,
+    /// Clients connected to this node (none once it is closed: [`Io::close`] removes the namespace,
     /// which `SocketIo::sockets` would panic on).
     pub fn connections(&self) -> usize {
         match self {
@@ -95,28 +75,28 @@ impl Io {
 const MAX_BUFFERED_PACKETS: usize = 1024;
 
 /// A single node: rooms and broadcasts in this process's memory.
-pub fn single(realtime: Realtime) -> (SocketIoLayer, SocketIo) {
-    let (layer, io) = configured(&realtime).with_state(realtime).build_layer();
+pub fn single_node(chat: Chat) -> (SocketIoLayer, SocketIo) {
+    let (layer, io) = configured(&chat).with_state(chat).build_layer();
     io.ns("/", on_connect.with(handshake::identify));
     (layer, io)
 }
 
 /// One node of a cluster: rooms, broadcasts and presence shared through Redis at `redis_url`.
-pub async fn cluster(
-    mut realtime: Realtime,
+pub async fn cluster_node(
+    mut chat: Chat,
     redis_url: &str,
 ) -> Result<(SocketIoLayer<cluster::Adapter>, ClusterIo), ClusterError> {
     // A control character first: no room or tag is named like it.
-    realtime.node_room = Some(format!("\u{1}node\u{1}{}", crate::identity::new_secret()));
-    let (adapter, reconnections) = cluster::connect(redis_url, &realtime.link).await?;
-    let (layer, io) = configured(&realtime)
-        .with_state(realtime.clone())
+    chat.node_room = Some(format!("\u{1}node\u{1}{}", crate::identity::new_secret()));
+    let (adapter, reconnections) = cluster::connect(redis_url, &chat.link).await?;
+    let (layer, io) = configured(&chat)
+        .with_state(chat.clone())
         .with_adapter::<cluster::Adapter>(adapter)
         .build_layer();
     io.ns("/", on_connect.with(handshake::identify))
         .await
         .map_err(|error| ClusterError::Subscribe(error.to_string()))?;
-    reconnections.catch_up_on_reconnect(io.clone(), realtime);
+    reconnections.catch_up_on_reconnect(io.clone(), chat);
     Ok((layer, io))
 }
 
@@ -130,10 +110,10 @@ const WS_READ_BUFFER_BYTES: usize = 1024;
 /// that never does holds a place among its address's connections for nothing.
 const CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 
-fn configured(realtime: &Realtime) -> SocketIoBuilder<LocalAdapter> {
-    let frame = realtime.limits.max_frame_bytes;
+fn configured(chat: &Chat) -> SocketIoBuilder<LocalAdapter> {
+    let frame = chat.limits.max_frame_bytes;
     SocketIo::builder()
-        .req_path(crate::http::ENGINE_PATH)
+        .req_path(protocol::ENGINE_PATH)
         .connect_timeout(CONNECT_TIMEOUT)
         .max_payload(frame as u64)
         .ws_max_message_size(frame)
@@ -146,92 +126,93 @@ fn configured(realtime: &Realtime) -> SocketIoBuilder<LocalAdapter> {
         .ws_read_buffer_size(WS_READ_BUFFER_BYTES)
 }
 
-async fn on_connect<A: Adapter>(socket: SocketRef<A>, State(realtime): State<Realtime>) {
-    let session = handshake::session_of(&socket);
-    let identity = &session.identity;
-    info!(id = %socket.id, name = %identity.name, room = %identity.room, transport = ?socket.transport_type(), "user connected");
-    let sender = Arc::new(realtime.flood.sender(handshake::admission_of(&socket)));
+/// A socket admitted by [`handshake::identify`]: its routing table — a named handler per event,
+/// registered before any await, since the client may send as soon as it is admitted — then its
+/// welcome ([`welcome`]).
+async fn on_connect<A: Adapter>(
+    socket: SocketRef<A>,
+    Extension(session): Extension<Arc<Session>>,
+    Extension(admission): Extension<Admission>,
+    State(chat): State<Chat>,
+) {
+    info!(id = %socket.id, name = %session.identity.name, room = %session.identity.room, transport = ?socket.transport_type(), "user connected");
+    let pace = Arc::new(chat.flood.pace(admission));
+    socket.extensions.insert(pace.clone());
+    socket.extensions.insert(Arc::new(Typing::default()));
 
-    // Handlers first, before any await: the client may send as soon as it is admitted.
-    // Writes, in one queue: a person's edit or deletion never overtakes their message. Each
-    // counts against their message rate.
-    let writes = Arc::new({
-        let (session, realtime) = (session.clone(), realtime.clone());
-        let (admitting, refusing, sending) = (sender.clone(), realtime.clone(), sender.clone());
-        let flood = realtime.flood.clone();
-        InOrder::new(
-            move |event: in_order::Event<A>| {
-                let (session, realtime) = (session.clone(), realtime.clone());
-                async move {
-                    if event.name() == NEW_MESSAGE {
-                        messages::relay(event, session, realtime).await
-                    } else {
-                        changes::relay(event, session, realtime).await
-                    }
-                }
-            },
-            move |_| flood.allow(&admitting, Act::Message),
-            move |event, reason| messages::refuse(event, reason, &refusing, &sending),
-        )
-    });
-    for event in [NEW_MESSAGE, EDIT_MESSAGE, DELETE_MESSAGE] {
-        socket.on(event, writes.route(event));
-    }
-    let typing = Arc::new(Typing::default());
-    for event in [TYPING, STOP_TYPING] {
-        let (session, sender, typing) = (session.clone(), sender.clone(), typing.clone());
-        socket.on(
-            event,
-            async move |socket: SocketRef<A>, State(realtime): State<Realtime>| {
-                typing::relay(socket, &realtime, &session, &sender, &typing, event).await
-            },
-        );
-    }
-    let asking = sender.clone();
-    socket.on(
-        ROOMS,
-        async move |ack: AckSender<A>, io: SocketIo<A>, State(realtime): State<Realtime>| {
-            let address = realtime.flood.address_of_sender(&asking);
-            match realtime.flood.allow_address(address, Act::Request) {
-                Ok(()) => ack.send(&*realtime.presence.rooms(&io).await).ok(),
-                // Answered all the same: the page's request must not wait for a reply that never
-                // comes.
-                Err(_) => ack.send(&Ack::rejected(Rejection::TooFast)).ok(),
-            };
-        },
-    );
+    // A person's writes share one queue, so that an edit or a deletion never overtakes the
+    // message it changes.
+    let writes = Arc::new(InOrder::new(Writes {
+        chat: chat.clone(),
+        session: session.clone(),
+        pace,
+    }));
+    socket.on(NEW_MESSAGE, writes.route(NEW_MESSAGE));
+    socket.on(EDIT_MESSAGE, writes.route(EDIT_MESSAGE));
+    socket.on(DELETE_MESSAGE, writes.route(DELETE_MESSAGE));
+    socket.on(TYPING, typing::on_typing_signal);
+    socket.on(STOP_TYPING, typing::on_typing_signal);
+    socket.on(ROOMS, on_rooms);
     socket.on_disconnect(on_disconnect);
-    realtime.metrics.connected();
 
+    chat.metrics.connected();
+    welcome(&socket, &session, &chat).await;
+}
+
+/// A socket's writes, in the order it sent them ([`InOrder`]): messages
+/// ([`messages::on_new_message`]), edits and deletions ([`changes::on_change`]). Each counts
+/// against the sender's message rate.
+struct Writes {
+    chat: Chat,
+    session: Arc<Session>,
+    pace: Arc<Pace>,
+}
+
+impl<A: Adapter> in_order::Handler<A> for Writes {
+    fn admit(&self, _: &Queued<A>) -> Result<(), Rejection> {
+        self.chat.flood.allow(&self.pace, Act::Message)
+    }
+
+    fn refuse(&self, event: Queued<A>, reason: Rejection) {
+        messages::refuse(event, reason, &self.chat, &self.pace);
+    }
+
+    async fn handle(&self, event: Queued<A>) {
+        if event.name() == NEW_MESSAGE {
+            messages::on_new_message(event, &self.session, &self.chat).await;
+        } else {
+            changes::on_change(event, &self.session, &self.chat).await;
+        }
+    }
+}
+
+/// Tells a new socket who it is, puts it in its room, announces it, and replays what it missed.
+async fn welcome<A: Adapter>(socket: &SocketRef<A>, session: &Session, chat: &Chat) {
     // Before anything names people: the client learns which of them it is.
     socket.emit(IDENTITY, &session.credentials).ok();
-    socket.join(identity.room.clone());
-    if let Some(node_room) = &realtime.node_room {
+    socket.join(session.identity.room.clone());
+    if let Some(node_room) = &chat.node_room {
         socket.join(node_room.clone());
     }
-    let address = handshake::admission_of(&socket).address();
-    realtime.presence.arrive(&socket, &session, address).await;
-    if let Some(offset) = identity.offset {
-        let Some(recent) = history::recent(&realtime.store, &identity.room, offset).await else {
-            return;
-        };
-        if let Some(skipped) = recent.skipped {
-            socket.emit(HISTORY_SKIPPED, &skipped).ok();
-        }
-        // Half the frame limit leaves room for the packet's framing and escaping.
-        let max_event_bytes = realtime.limits.max_frame_bytes / 2;
-        let me = Some(session.person());
-        history::send_in_batches(&recent.messages, max_event_bytes, |batch| {
-            let seen: Vec<ChatMessage> = batch.iter().map(|m| m.as_seen_by(me)).collect();
-            std::future::ready(socket.emit(HISTORY, &seen).is_ok())
-        })
-        .await;
-        for change in &recent.changes {
-            if socket.emit(MESSAGE_CHANGED, change).is_err() {
-                break;
-            }
-        }
+    chat.roster.arrive(socket, session).await;
+    if let Some(offset) = session.identity.offset {
+        history::replay_since(socket, session, offset, chat).await;
     }
+}
+
+/// [`ROOMS`]: the rooms with someone in them, across the cluster. Counts as a read against the
+/// address's limits; refused, it is answered all the same, so the page never waits for a reply
+/// that never comes.
+async fn on_rooms<A: Adapter>(
+    ack: AckSender<A>,
+    io: SocketIo<A>,
+    Extension(pace): Extension<Arc<Pace>>,
+    State(chat): State<Chat>,
+) {
+    match chat.flood.allow_address(pace.address(), Act::Request) {
+        Ok(()) => ack.send(&*chat.roster.rooms(&io).await).ok(),
+        Err(_) => ack.send(&Ack::rejected(Rejection::TooFast)).ok(),
+    };
 }
 
 /// How long a session that left its namespace (or was cut off) has to close itself, before the
@@ -240,28 +221,28 @@ const GOODBYE_GRACE: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// Cuts off a connection that went on acting over its limits (a Socket.IO "disconnect": the
 /// official client does not come back by itself), and starts its address's cool-down.
-fn cut_off<A: Adapter>(socket: &SocketRef<A>, realtime: &Realtime, sender: &Sender) {
+fn cut_off<A: Adapter>(socket: &SocketRef<A>, chat: &Chat, pace: &Pace) {
     warn!(id = %socket.id, "flooding: disconnected");
-    realtime.metrics.flood_disconnect();
-    realtime.flood.cut_off(sender);
+    chat.metrics.flood_disconnect();
+    chat.flood.cut_off(pace);
     socket.clone().disconnect().ok();
 }
 
 async fn on_disconnect<A: Adapter>(
     socket: SocketRef<A>,
     reason: DisconnectReason,
-    State(realtime): State<Realtime>,
+    Extension(session): Extension<Arc<Session>>,
+    State(chat): State<Chat>,
 ) {
-    let session = handshake::session_of(&socket);
     info!(id = %socket.id, %reason, "user disconnected");
-    realtime.metrics.disconnected();
+    chat.metrics.disconnected();
     if reason == DisconnectReason::BufferFull {
         // Called once the session's websocket writer has let go: the peer read again, or it
         // read nothing and the kernel gave up on it (`Config::stalled_reader_seconds`). The
         // connection itself is closed, so that a client still there sees it and comes back.
         warn!(id = %socket.id, "a client cannot keep up: closing its connection, it resumes from what it has");
-        realtime.metrics.slow_reader_closed();
-        realtime.transports.close(&socket);
+        chat.metrics.slow_reader_closed();
+        chat.transports.close(&socket);
     }
     // Left the namespace, or cut off by the server, but with its Engine.IO session still open:
     // a well-behaved client closes it at once (the official ones do); it is closed anyway a
@@ -270,12 +251,11 @@ async fn on_disconnect<A: Adapter>(
         reason,
         DisconnectReason::ClientNSDisconnect | DisconnectReason::ServerNSDisconnect
     ) {
-        let (socket, transports) = (socket.clone(), realtime.transports.clone());
+        let (socket, transports) = (socket.clone(), chat.transports.clone());
         tokio::spawn(async move {
             tokio::time::sleep(GOODBYE_GRACE).await;
             transports.close(&socket);
         });
     }
-    let address = handshake::admission_of(&socket).address();
-    realtime.presence.depart(&socket, &session, address).await;
+    chat.roster.depart(&socket, &session).await;
 }

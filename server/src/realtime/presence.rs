@@ -12,22 +12,21 @@
 //! second per node: a crowd arriving costs a list per second, not a list (and a notice to
 //! everyone) per arrival. Its newcomers get a list up to a second old.
 //!
-//! Each tag also names the address its socket came from ([`Admission::address`](super::flood::Admission::address)), so that one
-//! address cannot stand for a crowd: fresh identities are free, and a hundred of them from one
-//! machine would otherwise silence every arrival and departure, and fill the presence list with
-//! names that sort first. A room counts at most [`COUNTED_PER_ADDRESS`] people of one address
-//! towards its crowd, and a presence list names each address's people in turn.
+//! Each tag also names the address its socket came from
+//! ([`Admission::address`](crate::flood::Admission::address)), so that one address cannot stand for
+//! a crowd: fresh identities are free, and a hundred of them from one machine would otherwise
+//! silence every arrival and departure, and fill the presence list with names that sort first. A
+//! room counts at most [`COUNTED_PER_ADDRESS`] people of one address towards its crowd, and a
+//! presence list names each address's people in turn.
 
 use std::{
     collections::{BTreeMap, BTreeSet, HashMap},
-    net::IpAddr,
     sync::{Arc, Mutex},
     time::{Duration, Instant},
 };
 
 use protocol::{
-    Member, Presence as PresenceList, RoomSummary, UserEvent, PRESENCE, PRESENCE_NAMES,
-    USER_JOINED, USER_LEFT,
+    is_crowded, Member, Presence, RoomSummary, PRESENCE, PRESENCE_NAMES, USER_JOINED, USER_LEFT,
 };
 use socketioxide::{adapter::Adapter, extract::SocketRef, operators::BroadcastOperators, SocketIo};
 use tracing::warn;
@@ -36,7 +35,7 @@ use super::handshake::Session;
 
 /// People of one address a room counts towards [`PRESENCE_NAMES`] when it decides whether it is
 /// crowded: a household, an office or a school behind one address is still announced, and
-/// crowding a room takes eleven addresses.
+/// crowding a room takes more than [`PRESENCE_NAMES`] / [`COUNTED_PER_ADDRESS`] addresses.
 const COUNTED_PER_ADDRESS: usize = 10;
 
 /// People beyond which a room is crowded whatever their addresses: every arrival's notice goes
@@ -47,9 +46,9 @@ const CROWD_PEOPLE: usize = 1_000;
 /// How long a crowded room's list, or the list of a crowd's rooms, is reused.
 const REUSE_FOR: Duration = Duration::from_secs(1);
 
-/// The lists this node reuses.
+/// Who is in each room, as this node reads it from the adapter, with the lists it reuses.
 #[derive(Clone, Default)]
-pub struct Presence {
+pub struct Roster {
     crowded: Arc<Mutex<HashMap<String, Read<Here>>>>,
     rooms: Arc<Mutex<Option<Read<Vec<RoomSummary>>>>>,
 }
@@ -141,7 +140,7 @@ impl Here {
     }
 
     /// Whether the room, with `joining`'s person in it if given, is too big to announce
-    /// arrivals and departures to everyone: more than [`PRESENCE_NAMES`] people counting at
+    /// arrivals and departures to everyone ([`is_crowded`]), counting at
     /// most [`COUNTED_PER_ADDRESS`] of one address, or more than [`CROWD_PEOPLE`] at all.
     fn crowded(&self, joining: Option<&Tag>) -> bool {
         let (mut persons, mut counted) = (self.persons.len(), self.counted);
@@ -150,7 +149,7 @@ impl Here {
             let of_address = self.per_address.get(&tag.address).copied().unwrap_or(0);
             counted += usize::from(of_address < COUNTED_PER_ADDRESS);
         }
-        counted > PRESENCE_NAMES || persons > CROWD_PEOPLE
+        is_crowded(counted) || persons > CROWD_PEOPLE
     }
 }
 
@@ -190,17 +189,18 @@ const TAG: char = '\u{1}';
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 struct Tag {
     room: String,
-    /// The address as limits count it ([`Admission::address`](super::flood::Admission::address)), or empty if unknown.
+    /// The address as limits count it ([`Admission::address`](crate::flood::Admission::address)),
+    /// or empty if unknown.
     address: String,
     person: String,
     name: String,
 }
 
 impl Tag {
-    fn of(session: &Session, address: Option<IpAddr>) -> Self {
+    fn of(session: &Session) -> Self {
         Self {
             room: session.identity.room.clone(),
-            address: address.map(|ip| ip.to_string()).unwrap_or_default(),
+            address: session.address.map(|ip| ip.to_string()).unwrap_or_default(),
             person: session.credentials.person.clone(),
             name: session.identity.name.clone(),
         }
@@ -227,16 +227,11 @@ impl Tag {
     }
 }
 
-impl Presence {
-    /// Registers the socket's person, from `address`, in its room; tells the room if they just
-    /// arrived (and it is not crowded) and tells the socket who is there.
-    pub async fn arrive<A: Adapter>(
-        &self,
-        socket: &SocketRef<A>,
-        session: &Session,
-        address: Option<IpAddr>,
-    ) {
-        let tag = Tag::of(session, address);
+impl Roster {
+    /// Registers the socket's person in its room; tells the room if they just arrived (and it is
+    /// not crowded) and tells the socket who is there.
+    pub async fn arrive<A: Adapter>(&self, socket: &SocketRef<A>, session: &Session) {
+        let tag = Tag::of(session);
         // Read before this socket's tag is in: whether anyone saw this person here decides
         // "joined".
         let here = self.here(socket, &tag.room).await;
@@ -257,7 +252,7 @@ impl Presence {
             listed.push(Listed::new(turn, member));
             listed = fairest(listed);
         }
-        let list = PresenceList {
+        let list = Presence {
             room: tag.room,
             users: listed.into_iter().map(|listed| listed.member).collect(),
             online,
@@ -267,13 +262,8 @@ impl Presence {
 
     /// Unregisters the socket; tells the room if it was the person's last tab (and the room is
     /// not crowded).
-    pub async fn depart<A: Adapter>(
-        &self,
-        socket: &SocketRef<A>,
-        session: &Session,
-        address: Option<IpAddr>,
-    ) {
-        let tag = Tag::of(session, address);
+    pub async fn depart<A: Adapter>(&self, socket: &SocketRef<A>, session: &Session) {
+        let tag = Tag::of(session);
         socket.leave(tag.room_name());
         let here = self.here(socket, &tag.room).await;
         if !here.persons.contains_key(&tag.person) && !here.crowded(Some(&tag)) {
@@ -282,7 +272,7 @@ impl Presence {
     }
 
     /// Every room with someone in it, busiest first, across the cluster (at most a second old
-    /// once more than `PRESENCE_NAMES` people are online: reading it costs one entry per socket).
+    /// once the people online are a crowd ([`is_crowded`]): reading it costs one entry per socket).
     pub async fn rooms<A: Adapter>(&self, io: &SocketIo<A>) -> Arc<Vec<RoomSummary>> {
         if let Some(rooms) = self.rooms.lock().unwrap().as_ref().and_then(Read::recent) {
             return rooms;
@@ -301,7 +291,7 @@ impl Presence {
         summary.sort_by(|a, b| b.online.cmp(&a.online).then_with(|| a.name.cmp(&b.name)));
         let summary = Arc::new(summary);
         let online: usize = summary.iter().map(|room| room.online).sum();
-        *self.rooms.lock().unwrap() = (online > PRESENCE_NAMES).then(|| Read::now(summary.clone()));
+        *self.rooms.lock().unwrap() = is_crowded(online).then(|| Read::now(summary.clone()));
         summary
     }
 
@@ -332,14 +322,9 @@ impl Presence {
 }
 
 async fn announce<A: Adapter>(socket: &SocketRef<A>, session: &Session, event: &str) {
-    let notice = UserEvent {
-        user: session.identity.name.clone(),
-        person: session.credentials.person.clone(),
-        room: session.identity.room.clone(),
-    };
     socket
         .to(session.identity.room.clone())
-        .emit(event, &notice)
+        .emit(event, &session.announcement())
         .await
         .ok();
 }

@@ -1,33 +1,39 @@
 //! `typing` / `stop typing`: relayed to the rest of the room with who it is. A connection's
-//! "typing" goes out at most once every [`TYPING_RELAYED_EVERY`], its "stop" only after a "typing" that
-//! went out; both are volatile, so they never wait in, or take the place of a chat message in,
+//! "typing" goes out at most once every [`TYPING_RELAYED_EVERY`], its "stop" only after a "typing"
+//! that went out; both are volatile, so they never wait in, or take the place of a chat message in,
 //! anybody's buffer (a receiver that is busy misses one and loses nothing: a "typing" fades by
-//! itself). Every signal, relayed or not, takes from the sender's flood limits
-//! ([`super::flood::Act::Signal`]): a connection that goes on signalling over them is cut off.
+//! itself). Every signal, relayed or not, takes from the sender's flood limits ([`Act::Signal`]): a
+//! connection that goes on signalling over them is cut off.
 
-use std::{sync::Mutex, time::Instant};
+use std::{
+    sync::{Arc, Mutex},
+    time::Instant,
+};
 
-use protocol::{UserEvent, TYPING, TYPING_RELAYED_EVERY};
-use socketioxide::{adapter::Adapter, extract::SocketRef};
+use protocol::{TYPING, TYPING_RELAYED_EVERY};
+use socketioxide::{
+    adapter::Adapter,
+    extract::{Event, Extension, SocketRef, State},
+};
 
-use super::{
-    flood::{Act, Sender},
-    handshake::Session,
-    Realtime,
+use super::handshake::Session;
+use crate::{
+    chat::Chat,
+    flood::{Act, Pace},
 };
 
 /// One connection's typing: when its last "typing" went out, and whether a "stop" may follow.
 #[derive(Debug, Default)]
-pub struct Typing(Mutex<State>);
+pub struct Typing(Mutex<LastSignal>);
 
 #[derive(Debug, Default)]
-struct State {
+struct LastSignal {
     last: Option<Instant>,
     typing: bool,
 }
 
 impl Typing {
-    /// Whether `event` (`TYPING` or `STOP_TYPING`) goes to the room.
+    /// Whether `event` ([`TYPING`] or [`STOP_TYPING`](protocol::STOP_TYPING)) goes to the room.
     fn passes(&self, event: &str, now: Instant) -> bool {
         let mut state = self.0.lock().unwrap();
         if event == TYPING {
@@ -46,33 +52,28 @@ impl Typing {
     }
 }
 
-/// What the connection of `session` sent, `event`, handled.
-pub async fn relay<A: Adapter>(
+/// [`TYPING`] or [`STOP_TYPING`](protocol::STOP_TYPING) from the connection of `session`.
+pub async fn on_typing_signal<A: Adapter>(
     socket: SocketRef<A>,
-    realtime: &Realtime,
-    session: &Session,
-    sender: &Sender,
-    typing: &Typing,
-    event: &'static str,
+    Event(event): Event,
+    Extension(session): Extension<Arc<Session>>,
+    Extension(pace): Extension<Arc<Pace>>,
+    Extension(typing): Extension<Arc<Typing>>,
+    State(chat): State<Chat>,
 ) {
-    if realtime.flood.allow(sender, Act::Signal).is_err() {
-        if realtime.flood.is_flooding(sender) {
-            super::cut_off(&socket, realtime, sender);
+    if chat.flood.allow(&pace, Act::Signal).is_err() {
+        if chat.flood.is_flooding(&pace) {
+            super::cut_off(&socket, &chat, &pace);
         }
         return;
     }
-    if !typing.passes(event, Instant::now()) {
+    if !typing.passes(&event, Instant::now()) {
         return;
     }
-    let notice = UserEvent {
-        user: session.identity.name.clone(),
-        person: session.credentials.person.clone(),
-        room: session.identity.room.clone(),
-    };
     socket
         .to(session.identity.room.clone())
         .volatile()
-        .emit(event, &notice)
+        .emit(&*event, &session.announcement())
         .await
         .ok();
 }

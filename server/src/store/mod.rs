@@ -41,8 +41,8 @@ pub struct NewMessage<'a> {
 pub enum Stored {
     /// Stored now.
     New(ChatMessage),
-    /// A resend: the message its author stored before in this room under the same client
-    /// offset, unchanged (the resend's text is not looked at).
+    /// A resend ([`Store::insert_then`]): the message its author stored before in this room
+    /// under the same client offset, as it is now (edited or deleted since, perhaps).
     Duplicate(ChatMessage),
     /// The author used this client offset in this room for a change ([`Store::change_then`]):
     /// it names no message, and nothing is stored.
@@ -88,7 +88,7 @@ enum Database {
     Sqlite(Arc<LocalTurns>),
     /// Shared by every node: a room's turn is this node's turn for the room (so that a node's
     /// messages of one room wait in memory, not each on a connection of its own), then an
-    /// advisory lock across nodes, held on a connection of `turns`, a pool of its own: rooms
+    /// advisory lock across nodes, held on a connection of its own pool (`turns`): rooms
     /// waiting for their turns never take the connections reads and readiness need.
     Postgres {
         local: Arc<LocalTurns>,
@@ -96,8 +96,15 @@ enum Database {
     },
 }
 
+/// Which messages of a range a read takes when it cannot take them all.
+#[derive(Clone, Copy)]
+enum End {
+    Oldest,
+    Newest,
+}
+
 /// A query reading whole messages (never the rows of their changes), with `$filter` as more
-/// conditions; `from_row` decodes its rows.
+/// conditions; [`from_row`] decodes its rows.
 macro_rules! select_messages {
     ($filter:literal) => {
         concat!(
@@ -215,10 +222,14 @@ impl Store {
     /// reads what it missed has every message either live or in that read, and its highest
     /// offset is a safe place to resume from.
     ///
-    /// **Exactly once**: a message whose (person, room, client offset) is stored already is a
-    /// resend, and the stored one comes back as [`Stored::Duplicate`]; the same client offset
-    /// from another person or in another room is another message. The contract this keeps for
-    /// clients: `docs/protocol.md`, "Exactly once".
+    /// **Exactly once** — the one statement of the resend rule, which every other place links
+    /// to: a message whose (person, room, client offset) is stored already is a resend. Nothing
+    /// is stored, `relay` is not called, the resend's text is not looked at, and the stored
+    /// message comes back as it is now ([`Stored::Duplicate`]): its id acknowledges the resend,
+    /// and the caller relays it again, since its first relay may never have happened
+    /// ([`publish_message`](crate::chat::delivery::publish_message)). A client offset the
+    /// person used in the room for a change names no message ([`Stored::KeyInUse`]). The same
+    /// client offset from another person or in another room is another message.
     pub async fn insert_then(
         &self,
         message: NewMessage<'_>,
@@ -243,8 +254,11 @@ impl Store {
     /// Only the message's author changes it: `change.person` is the server-side identity of the
     /// connection that asked, never anything the client claimed. A deleted message's text is
     /// gone (its earlier edits' too) and it cannot change again. **Exactly once** as messages
-    /// are: a change whose (person, room, client offset) is stored already is a resend
-    /// ([`Changed::Duplicate`]), so a late resend of an old edit never undoes a newer one.
+    /// are ([`Store::insert_then`]): a change whose (person, room, client offset) is stored
+    /// already is a resend ([`Changed::Duplicate`], acknowledged with its first revision even
+    /// if the message was deleted since), so a late resend of an old edit never undoes a newer
+    /// one; the key of a message, of another message's change or of the other kind of change
+    /// is refused ([`Rejection::BadMeta`]).
     pub async fn change_then(
         &self,
         change: NewChange<'_>,
@@ -322,15 +336,7 @@ impl Store {
         offset: i64,
         limit: usize,
     ) -> Result<Vec<ChatMessage>, StoreError> {
-        let rows = sqlx::query(select_messages!(
-            "room = $1 AND id > $2 ORDER BY id LIMIT $3"
-        ))
-        .bind(room)
-        .bind(offset)
-        .bind(limit as i64)
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter().map(from_row).collect()
+        self.read_after(room, offset, limit, End::Oldest).await
     }
 
     /// The room's newest `limit` messages after `offset`, oldest first.
@@ -340,15 +346,32 @@ impl Store {
         offset: i64,
         limit: usize,
     ) -> Result<Vec<ChatMessage>, StoreError> {
-        let rows = sqlx::query(select_messages!(
-            "room = $1 AND id > $2 ORDER BY id DESC LIMIT $3"
-        ))
-        .bind(room)
-        .bind(offset)
-        .bind(limit as i64)
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter().rev().map(from_row).collect()
+        self.read_after(room, offset, limit, End::Newest).await
+    }
+
+    /// At most `limit` of the room's messages after `offset`, taken from `end`, oldest first.
+    async fn read_after(
+        &self,
+        room: &str,
+        offset: i64,
+        limit: usize,
+        end: End,
+    ) -> Result<Vec<ChatMessage>, StoreError> {
+        let query = match end {
+            End::Oldest => select_messages!("room = $1 AND id > $2 ORDER BY id LIMIT $3"),
+            End::Newest => select_messages!("room = $1 AND id > $2 ORDER BY id DESC LIMIT $3"),
+        };
+        let rows = sqlx::query(query)
+            .bind(room)
+            .bind(offset)
+            .bind(limit as i64)
+            .fetch_all(&self.pool)
+            .await?;
+        let mut messages = rows.iter().map(from_row).collect::<Result<Vec<_>, _>>()?;
+        if let End::Newest = end {
+            messages.reverse();
+        }
+        Ok(messages)
     }
 
     /// The current state of the room's messages up to `up_to` that changed after `offset`, in

@@ -95,10 +95,10 @@ impl TestServer {
 
     async fn serve_on(listener: TcpListener, config: Config) -> Self {
         let addr = listener.local_addr().unwrap();
-        let app = server::app(&config).await.expect("server builds");
-        let io = app.io.clone();
+        let built = server::build(&config).await.expect("server builds");
+        let io = built.io.clone();
         let (stop, stopped) = oneshot::channel::<()>();
-        let task = tokio::spawn(server::serve(listener, app, async {
+        let task = tokio::spawn(server::serve(listener, built, async {
             stopped.await.ok();
         }));
         Self {

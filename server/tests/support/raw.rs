@@ -42,7 +42,12 @@ impl RawClient {
     pub async fn next(&mut self) -> Option<String> {
         loop {
             match self.socket.next().await? {
-                Ok(Message::Text(text)) if text.as_str() == "2" => self.send("3").await,
+                Ok(Message::Text(text)) if text.as_str() == "2" => {
+                    // A server closing the connection may reset it under the pong.
+                    if self.socket.send(Message::text("3")).await.is_err() {
+                        return None;
+                    }
+                }
                 Ok(Message::Text(text)) => return Some(text.to_string()),
                 Ok(Message::Close(_)) | Err(_) => return None,
                 Ok(_) => {}

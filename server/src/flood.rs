@@ -69,7 +69,7 @@ impl Act {
 /// Per act, a rate (or none).
 pub type Rates = [Option<Rate>; Act::ALL.len()];
 
-/// What the node enforces (see `Config` for each setting's meaning and default).
+/// What the node enforces (see [`Config`](crate::Config) for each setting's meaning and default).
 #[derive(Debug, Clone, Copy)]
 pub struct FloodLimits {
     /// Per connection, by act (handshakes and requests have no per-connection limit).
@@ -227,35 +227,25 @@ pub enum Arrival {
 /// A refused session's place among its address's [`REFUSED_SESSIONS_PER_ADDRESS`].
 #[derive(Clone)]
 pub struct RefusedHold {
-    _held: Arc<HeldRefusal>,
-}
-
-struct HeldRefusal {
-    flood: Flood,
-    address: Option<IpAddr>,
-}
-
-impl Drop for HeldRefusal {
-    fn drop(&mut self) {
-        let Some(address) = self.address else { return };
-        let rates = &self.flood.limits.per_address;
-        let mut addresses = self.flood.addresses.lock().unwrap();
-        if let Some(entry) = addresses.states.get_mut(&address) {
-            entry.refused_sessions = entry.refused_sessions.saturating_sub(1);
-            if entry.is_blank(rates, Instant::now()) {
-                addresses.states.remove(&address);
-            }
-        }
-    }
+    _held: Arc<Held>,
 }
 
 /// An admitted connection's hold on its address's count, released when its session is gone.
 #[derive(Clone)]
 pub struct Admission(Arc<Held>);
 
+/// Which of its address's counts a session holds a place in.
+#[derive(Clone, Copy)]
+enum Place {
+    Connection,
+    RefusedSession,
+}
+
+/// A place in one of an address's counts, given back when the last clone is dropped.
 struct Held {
     flood: Flood,
     address: Option<IpAddr>,
+    place: Place,
 }
 
 impl Admission {
@@ -271,7 +261,11 @@ impl Drop for Held {
         let rates = &self.flood.limits.per_address;
         let mut addresses = self.flood.addresses.lock().unwrap();
         if let Some(entry) = addresses.states.get_mut(&address) {
-            entry.connections = entry.connections.saturating_sub(1);
+            let count = match self.place {
+                Place::Connection => &mut entry.connections,
+                Place::RefusedSession => &mut entry.refused_sessions,
+            };
+            *count = count.saturating_sub(1);
             if entry.is_blank(rates, Instant::now()) {
                 addresses.states.remove(&address);
             }
@@ -279,12 +273,19 @@ impl Drop for Held {
     }
 }
 
-/// One connection's state: its buckets, and per act how many were refused in a row (typing that
+/// One connection's pace: its buckets, and per act how many were refused in a row (typing that
 /// goes through does not excuse messages that do not, nor the other way round).
-pub struct Sender {
+pub struct Pace {
     admission: Admission,
     buckets: Mutex<Buckets>,
     refused_in_a_row: [AtomicU32; Act::ALL.len()],
+}
+
+impl Pace {
+    /// The address its connection counts under ([`counted`]), if known.
+    pub fn address(&self) -> Option<IpAddr> {
+        self.admission.address()
+    }
 }
 
 impl Flood {
@@ -356,6 +357,7 @@ impl Flood {
         Ok(Admission(Arc::new(Held {
             flood: self.clone(),
             address,
+            place: Place::Connection,
         })))
     }
 
@@ -378,9 +380,10 @@ impl Flood {
             }
         }
         let hold = RefusedHold {
-            _held: Arc::new(HeldRefusal {
+            _held: Arc::new(Held {
                 flood: self.clone(),
                 address,
+                place: Place::RefusedSession,
             }),
         };
         Some(Arrival::Refused {
@@ -408,25 +411,26 @@ impl Flood {
         })
     }
 
-    pub fn sender(&self, admission: Admission) -> Sender {
-        Sender {
+    /// A new connection's pace, its buckets full, counting under `admission`'s address.
+    pub fn pace(&self, admission: Admission) -> Pace {
+        Pace {
             admission,
             buckets: Mutex::new(Buckets::full(&self.limits.per_connection)),
             refused_in_a_row: Default::default(),
         }
     }
 
-    /// Whether `sender` may do `act` now; takes its tokens (its own, then its address's) if so.
-    pub fn allow(&self, sender: &Sender, act: Act) -> Result<(), Rejection> {
+    /// Whether `pace`'s connection may do `act` now; takes its tokens (its own, then its address's)
+    /// if so.
+    pub fn allow(&self, pace: &Pace, act: Act) -> Result<(), Rejection> {
         let now = Instant::now();
         let connection_ok =
-            sender
-                .buckets
+            pace.buckets
                 .lock()
                 .unwrap()
                 .take(&self.limits.per_connection, act, now);
-        let address_ok = connection_ok && self.take_for_address(sender, act, now);
-        let streak = &sender.refused_in_a_row[act.index()];
+        let address_ok = connection_ok && self.take_for_address(pace, act, now);
+        let streak = &pace.refused_in_a_row[act.index()];
         if address_ok {
             streak.store(0, Ordering::Relaxed);
             Ok(())
@@ -436,20 +440,22 @@ impl Flood {
         }
     }
 
-    /// Whether `sender` went on acting over its rates long enough to be cut off: that many of
-    /// one act refused in a row. A full queue (a slow store) does not count against the sender.
-    pub fn is_flooding(&self, sender: &Sender) -> bool {
+    /// Whether `pace`'s connection went on acting over its rates long enough to be cut off: that
+    /// many of one act refused in a row. A full queue (a slow store) does not count against the
+    /// sender.
+    pub fn is_flooding(&self, pace: &Pace) -> bool {
         let after = self.limits.disconnect_after;
         after > 0
-            && sender
+            && pace
                 .refused_in_a_row
                 .iter()
                 .any(|streak| streak.load(Ordering::Relaxed) >= after)
     }
 
-    /// Starts the cool-down of the address of `sender`, which is being cut off for flooding.
-    pub fn cut_off(&self, sender: &Sender) {
-        let Some(ip) = sender.admission.0.address else {
+    /// Starts the cool-down of the address of `pace`'s connection, which is being cut off for
+    /// flooding.
+    pub fn cut_off(&self, pace: &Pace) {
+        let Some(ip) = pace.admission.0.address else {
             return;
         };
         if let Some(entry) = self.addresses.lock().unwrap().states.get_mut(&ip) {
@@ -457,13 +463,8 @@ impl Flood {
         }
     }
 
-    /// The address of a sender, as counted.
-    pub fn address_of_sender(&self, sender: &Sender) -> Option<IpAddr> {
-        sender.admission.0.address
-    }
-
-    fn take_for_address(&self, sender: &Sender, act: Act, now: Instant) -> bool {
-        let Some(ip) = sender.admission.0.address else {
+    fn take_for_address(&self, pace: &Pace, act: Act, now: Instant) -> bool {
+        let Some(ip) = pace.admission.0.address else {
             return true;
         };
         let mut addresses = self.addresses.lock().unwrap();
@@ -560,7 +561,7 @@ mod tests {
     #[test]
     fn a_connection_over_its_rate_is_refused_then_called_a_flood() {
         let flood = Flood::new(limits());
-        let sender = flood.sender(flood.admit(HOME).unwrap());
+        let sender = flood.pace(flood.admit(HOME).unwrap());
         assert!((0..3).all(|_| flood.allow(&sender, Act::Message).is_ok()));
         for _ in 0..4 {
             assert!(!flood.is_flooding(&sender));
@@ -572,7 +573,7 @@ mod tests {
     #[test]
     fn typing_has_buckets_of_its_own() {
         let flood = Flood::new(limits());
-        let sender = flood.sender(flood.admit(HOME).unwrap());
+        let sender = flood.pace(flood.admit(HOME).unwrap());
         assert!((0..2).all(|_| flood.allow(&sender, Act::Signal).is_ok()));
         assert_eq!(flood.allow(&sender, Act::Signal), Err(Rejection::TooFast));
         // Typing used up costs no message.
@@ -582,7 +583,7 @@ mod tests {
     #[test]
     fn typing_that_goes_through_does_not_excuse_messages_that_do_not() {
         let flood = Flood::new(limits());
-        let sender = flood.sender(flood.admit(HOME).unwrap());
+        let sender = flood.pace(flood.admit(HOME).unwrap());
         assert!((0..3).all(|_| flood.allow(&sender, Act::Message).is_ok()));
         for _ in 0..4 {
             assert!(flood.allow(&sender, Act::Message).is_err());
@@ -594,8 +595,8 @@ mod tests {
     #[test]
     fn connections_of_one_address_share_its_bucket() {
         let flood = Flood::new(limits());
-        let first = flood.sender(flood.admit(HOME).unwrap());
-        let second = flood.sender(flood.admit(HOME).unwrap());
+        let first = flood.pace(flood.admit(HOME).unwrap());
+        let second = flood.pace(flood.admit(HOME).unwrap());
         let allowed = (0..3)
             .flat_map(|_| {
                 [
@@ -700,10 +701,10 @@ mod tests {
     #[test]
     fn reconnecting_does_not_refill_the_address_bucket() {
         let flood = Flood::new(limits());
-        let first = flood.sender(flood.admit(HOME).unwrap());
+        let first = flood.pace(flood.admit(HOME).unwrap());
         assert!((0..3).all(|_| flood.allow(&first, Act::Message).is_ok()));
         drop(first);
-        let second = flood.sender(flood.admit(HOME).unwrap());
+        let second = flood.pace(flood.admit(HOME).unwrap());
         let allowed = (0..3)
             .filter(|_| flood.allow(&second, Act::Message).is_ok())
             .count();
@@ -713,7 +714,7 @@ mod tests {
     #[test]
     fn an_address_cut_off_for_flooding_cools_down_then_connects_again() {
         let flood = Flood::new(limits());
-        let sender = flood.sender(flood.admit(HOME).unwrap());
+        let sender = flood.pace(flood.admit(HOME).unwrap());
         flood.cut_off(&sender);
         drop(sender);
         assert_eq!(flood.admit(HOME).err(), Some(HandshakeError::CoolingDown));
@@ -724,7 +725,7 @@ mod tests {
     #[test]
     fn addresses_are_forgotten_once_blank() {
         let flood = Flood::new(limits());
-        let sender = flood.sender(flood.admit(HOME).unwrap());
+        let sender = flood.pace(flood.admit(HOME).unwrap());
         flood.allow(&sender, Act::Message).unwrap();
         drop(sender);
         let states = || flood.addresses.lock().unwrap().states.len();
@@ -795,7 +796,7 @@ mod tests {
             trust_forwarded_for: false,
         });
         let admissions: Vec<_> = (0..1000).map(|_| flood.admit(HOME).unwrap()).collect();
-        let sender = flood.sender(admissions[0].clone());
+        let sender = flood.pace(admissions[0].clone());
         assert!((0..1000).all(|_| flood.allow(&sender, Act::Message).is_ok()));
         assert!((0..1000).all(|_| flood.allow_address(HOME, Act::Request).is_ok()));
     }
