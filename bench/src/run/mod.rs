@@ -3,24 +3,40 @@
 //!
 //! Everything runs on one thread (a current-thread runtime and a `LocalSet`), so the generator
 //! uses one core and shares its counters without locks.
+//!
+//! - [`crowd`]: connecting many clients at once ([`connect_all`]), which the stress test's storm
+//!   uses too.
+//! - [`chat`](mod@chat): one client's life during the run.
+//! - [`tally`]: what the receivers count.
+//! - [`cost`]: what the run cost in CPU and memory.
+
+pub mod chat;
+pub mod cost;
+pub mod crowd;
+pub mod tally;
 
 use std::{
     cell::RefCell,
-    collections::BTreeMap,
     future::Future,
     rc::Rc,
     time::{Duration, Instant},
 };
 
-use futures_util::{stream, StreamExt};
-use hdrhistogram::Histogram;
-use tokio::{sync::watch, task::spawn_local};
+use tokio::{
+    sync::watch,
+    task::{spawn_local, JoinHandle},
+};
 
+pub use self::crowd::{connect_all, Crowd};
+use self::{
+    chat::{chat, Sending, Window},
+    cost::{CpuSeconds, Memory},
+    tally::Tally,
+};
 use crate::{
-    client::{classify, loopback_address, Client, ClientError, Connector, Incoming, Transport},
-    payload::Payload,
-    probe::{self, Processes},
-    report::{Connects, Cost, Delivery, Latency, Report, Warning},
+    client::{loopback_address, Connector, Transport},
+    probe::Processes,
+    report::{Connects, Latency, Report, Warning},
 };
 
 /// What a run does.
@@ -63,74 +79,26 @@ fn connectors(plan: &Plan) -> Vec<Connector> {
         .collect()
 }
 
-/// What every receiver tallies, shared by all on the one thread.
-struct Tally {
-    latency: Histogram<u64>,
-    /// Per receiver, per sender: which sequence numbers arrived (a bit each).
-    seen: Vec<Vec<Vec<u64>>>,
-    /// Per receiver, per sender: the highest sequence number so far.
-    highest: Vec<Vec<Option<u32>>>,
-    deliveries: u64,
-    duplicates: u64,
-    out_of_order: u64,
-    foreign: u64,
-    last_delivery: Instant,
+/// What the clients of a run count, shared by all on the one thread.
+struct Counters {
+    tally: Rc<RefCell<Tally>>,
+    /// Messages sent, by every sender.
+    sent: Rc<RefCell<u64>>,
+    /// Clients the server disconnected after they had connected.
+    dropped: Rc<RefCell<usize>>,
 }
 
-impl Tally {
-    fn new(receivers: usize, senders: usize, started: Instant) -> Self {
+impl Counters {
+    fn new(plan: &Plan, started: Instant) -> Self {
         Self {
-            latency: Histogram::new_with_bounds(1, 120_000_000, 3).expect("static bounds"),
-            seen: vec![vec![Vec::new(); senders]; receivers],
-            highest: vec![vec![None; senders]; receivers],
-            deliveries: 0,
-            duplicates: 0,
-            out_of_order: 0,
-            foreign: 0,
-            last_delivery: started,
+            tally: Rc::new(RefCell::new(Tally::new(
+                plan.clients,
+                plan.senders,
+                started,
+            ))),
+            sent: Rc::new(RefCell::new(0)),
+            dropped: Rc::new(RefCell::new(0)),
         }
-    }
-
-    fn record(&mut self, receiver: usize, text: &str, started: Instant) {
-        let now = Instant::now();
-        let Some(payload) = Payload::parse(text) else {
-            // Somebody else's message (not the bench's format): not counted.
-            self.foreign += 1;
-            return;
-        };
-        let (sender, seq) = (payload.sender as usize, payload.seq);
-        let Some(bits) = self.seen.get_mut(receiver).and_then(|s| s.get_mut(sender)) else {
-            self.foreign += 1;
-            return;
-        };
-        self.deliveries += 1;
-        self.last_delivery = now;
-        let (word, bit) = (seq as usize / 64, seq % 64);
-        if bits.len() <= word {
-            bits.resize(word + 1, 0);
-        }
-        if bits[word] & (1 << bit) != 0 {
-            self.duplicates += 1;
-            return;
-        }
-        bits[word] |= 1 << bit;
-        let highest = &mut self.highest[receiver][sender];
-        if highest.is_some_and(|highest| seq < highest) {
-            self.out_of_order += 1;
-        }
-        *highest = Some(highest.map_or(seq, |highest| highest.max(seq)));
-        let sent_at = started + Duration::from_micros(payload.micros);
-        let micros = now.saturating_duration_since(sent_at).as_micros() as u64;
-        self.latency.saturating_record(micros.max(1));
-    }
-
-    fn unique(&self) -> u64 {
-        self.seen
-            .iter()
-            .flatten()
-            .flatten()
-            .map(|word| u64::from(word.count_ones()))
-            .sum()
     }
 }
 
@@ -148,117 +116,37 @@ pub async fn run_during<T>(
 ) -> anyhow::Result<(Report, T)> {
     let started = Instant::now();
     let rss_before = plan.server.rss_bytes()?;
-    let tally = Rc::new(RefCell::new(Tally::new(
-        plan.clients,
-        plan.senders,
-        started,
-    )));
-    let sent = Rc::new(RefCell::new(0u64));
-    let dropped = Rc::new(RefCell::new(0usize));
+    let counters = Counters::new(&plan, started);
     // When the senders may send, and until when: set once everyone is connected.
-    let (go, window) = watch::channel(None::<(Instant, Instant)>);
-    let every = Duration::from_secs_f64(1.0 / plan.rate.max(f64::MIN_POSITIVE));
-
-    // Each client lives from its connection on (answering pings: a client that sat waiting
-    // for the others would be dropped by the server's heartbeat).
-    let crowd = Crowd {
-        count: plan.clients,
-        urls: &plan.urls,
-        connectors: &connectors(&plan),
-        auth: &plan.auth,
-        timeout: plan.connect_timeout,
-        concurrency: plan.connect_concurrency,
-    };
-    let (tasks, connects) = connect_all(crowd, |index, client| {
-        let sending = (index < plan.senders && plan.rate > 0.0).then(|| Sending {
-            sender: index as u32,
-            every,
-            window: window.clone(),
-            payload_bytes: plan.payload_bytes,
-            sent: sent.clone(),
-        });
-        let (tally, dropped) = (tally.clone(), dropped.clone());
-        spawn_local(async move {
-            if !chat(client, index, sending, tally, started).await {
-                *dropped.borrow_mut() += 1;
-            }
-        })
-    })
-    .await;
-    let connected = tasks.len();
+    let (go, window) = watch::channel(None);
+    let (clients, connects) = connect_clients(&plan, &counters, window, started).await;
+    let connected = clients.len();
     tokio::time::sleep(plan.settle).await;
     let rss_connected = plan.server.rss_bytes()?;
 
-    let (server_cpu_start, own_cpu_start) = (
-        plan.server.cpu_seconds()?,
-        probe::cpu_seconds(std::process::id())?,
-    );
-    let (machine_start, cores) = probe::machine_busy_seconds()?;
+    let (cpu_start, cores) = CpuSeconds::so_far(&plan.server)?;
     let window_start = Instant::now();
     let sending_until = window_start + plan.duration;
     go.send_replace(Some((window_start, sending_until)));
-
-    // Wait for the sending window, then for stragglers: until everything expected arrived or
-    // the drain time is up. Not "until nothing arrived for a while": on a busy machine a pause
-    // is not a loss, and only the drain time says when late becomes lost.
-    let drained = async {
-        tokio::time::sleep_until(sending_until.into()).await;
-        let drain_until = Instant::now() + plan.drain;
-        loop {
-            let expected = *sent.borrow() * connected as u64;
-            if tally.borrow().unique() >= expected || Instant::now() >= drain_until {
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-    };
-    let (during, ()) = tokio::join!(during, drained);
-    let window = {
-        let tally = tally.borrow();
-        tally.last_delivery.max(sending_until) - window_start
-    };
-    let server_cpu = plan.server.cpu_seconds()? - server_cpu_start;
-    let own_cpu = probe::cpu_seconds(std::process::id())? - own_cpu_start;
-    let machine = probe::machine_busy_seconds()?.0 - machine_start;
+    let delivered = wait_for_deliveries(&counters, connected, sending_until, plan.drain);
+    let (during, ()) = tokio::join!(during, delivered);
+    let window = counters.tally.borrow().last_delivery.max(sending_until) - window_start;
+    let cpu = CpuSeconds::so_far(&plan.server)?.0.since(cpu_start);
     let rss_after = plan.server.rss_bytes()?;
-    for task in tasks {
-        task.abort();
+    for client in clients {
+        client.abort();
     }
 
-    let tally = tally.borrow();
-    let sent = *sent.borrow();
-    let expected = sent * connected as u64;
-    let dropped = *dropped.borrow();
-    let unique = tally.unique();
-    let seconds = window.as_secs_f64();
-    let delivery = Delivery {
-        sent,
-        expected,
-        delivered: tally.deliveries,
-        unique,
-        lost: expected.saturating_sub(unique),
-        duplicates: tally.duplicates,
-        out_of_order: tally.out_of_order,
-        foreign: tally.foreign,
-        per_second: unique as f64 / seconds,
+    let tally = counters.tally.borrow();
+    let delivery = tally.delivery(*counters.sent.borrow(), connected, window.as_secs_f64());
+    let memory = Memory {
+        before: rss_before,
+        connected: rss_connected,
+        after: rss_after,
     };
-    let latency = Latency::from(&tally.latency);
-    let cost = Cost {
-        window_seconds: seconds,
-        server_cpu_seconds: server_cpu,
-        server_cpu_micros_per_delivery: (unique > 0).then(|| server_cpu * 1e6 / unique as f64),
-        server_rss_before: rss_before,
-        server_rss_connected: rss_connected,
-        server_rss_after: rss_after,
-        server_bytes_per_connection: (connected > 0)
-            .then(|| (rss_connected.saturating_sub(rss_before)) as f64 / connected as f64),
-        generator_cpu_seconds: own_cpu,
-        machine_busy_seconds: machine,
-        cores,
-    };
-    let warnings = Warning::check(&cost);
+    let cost = cost::cost(window, cpu, cores, memory, connected, delivery.unique);
     let report = Report {
-        dropped,
+        dropped: *counters.dropped.borrow(),
         label: plan.label,
         clients: plan.clients,
         senders: plan.senders,
@@ -266,130 +154,66 @@ pub async fn run_during<T>(
         payload_bytes: plan.payload_bytes,
         connects,
         delivery,
-        latency,
+        latency: Latency::from(&tally.latency),
+        warnings: Warning::check(&cost),
         cost,
-        warnings,
     };
     Ok((report, during))
 }
 
-/// Clients to connect: `count` of them, spread over `urls` and `connectors` in turn.
-pub struct Crowd<'a> {
-    pub count: usize,
-    pub urls: &'a [String],
-    pub connectors: &'a [Connector],
-    /// The `auth` of every handshake (JSON object, or empty).
-    pub auth: &'a str,
-    pub timeout: Duration,
-    /// Handshakes in flight at once.
-    pub concurrency: usize,
-}
-
-/// Connects the crowd, handing each client to `start` (with its index) as soon as it is in;
-/// returns what `start` made of those that made it.
-pub async fn connect_all<T>(
-    crowd: Crowd<'_>,
-    mut start: impl FnMut(usize, Client) -> T,
-) -> (Vec<T>, Connects) {
-    let mut times = Histogram::<u64>::new_with_bounds(1, 120_000_000, 3).expect("static bounds");
-    let (mut refused, mut failures) = (BTreeMap::<String, usize>::new(), Vec::new());
-    let attempts = (0..crowd.count).map(|index| {
-        let url = &crowd.urls[index % crowd.urls.len()];
-        let connector = &crowd.connectors[index % crowd.connectors.len()];
-        let (auth, timeout) = (crowd.auth, crowd.timeout);
-        async move {
-            let begun = Instant::now();
-            let result = connector.connect(url, auth, timeout).await;
-            (index, begun.elapsed(), result)
-        }
-    });
-    let mut results = stream::iter(attempts).buffer_unordered(crowd.concurrency.max(1));
-    let mut started = Vec::with_capacity(crowd.count);
-    while let Some((index, took, result)) = results.next().await {
-        match result {
-            Ok(client) => {
-                times.saturating_record(took.as_micros().max(1) as u64);
-                started.push(start(index, client));
-            }
-            Err(ClientError::Refused(reason)) => *refused.entry(reason).or_default() += 1,
-            Err(error) => failures.push(error.to_string()),
-        }
-    }
-    let connects = Connects::new(crowd.count, &times, refused, failures);
-    (started, connects)
-}
-
-struct Sending {
-    sender: u32,
-    every: Duration,
-    /// The sending window, once it is open.
-    window: watch::Receiver<Option<(Instant, Instant)>>,
-    payload_bytes: usize,
-    sent: Rc<RefCell<u64>>,
-}
-
-/// One client's life: answer pings, count deliveries, and send in the window if it is a sender.
-/// Returns false if the server closed the connection (aborted at the end of the run otherwise).
-async fn chat(
-    mut client: Client,
-    receiver: usize,
-    mut sending: Option<Sending>,
-    tally: Rc<RefCell<Tally>>,
+/// Connects the plan's clients, each living its [`chat`](fn@chat) from its connection on
+/// (answering pings: a client that sat waiting for the others would be dropped by the server's
+/// heartbeat). Returns their tasks, to abort at the end, and how connecting went.
+async fn connect_clients(
+    plan: &Plan,
+    counters: &Counters,
+    window: watch::Receiver<Window>,
     started: Instant,
-) -> bool {
-    let mut ticks = tokio::time::interval(
-        sending
-            .as_ref()
-            .map_or(Duration::from_secs(3600), |sending| sending.every),
-    );
-    // A late tick is sent at once: the offered rate holds even when the thread falls behind.
-    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
-    let mut until = None;
-    let mut seq = 0u32;
+) -> (Vec<JoinHandle<()>>, Connects) {
+    let every = Duration::from_secs_f64(1.0 / plan.rate.max(f64::MIN_POSITIVE));
+    let crowd = Crowd {
+        count: plan.clients,
+        urls: &plan.urls,
+        connectors: &connectors(plan),
+        auth: &plan.auth,
+        timeout: plan.connect_timeout,
+        concurrency: plan.connect_concurrency,
+    };
+    connect_all(crowd, |index, client| {
+        let sending = (index < plan.senders && plan.rate > 0.0).then(|| Sending {
+            sender: index as u32,
+            every,
+            window: window.clone(),
+            payload_bytes: plan.payload_bytes,
+            sent: counters.sent.clone(),
+        });
+        let (tally, dropped) = (counters.tally.clone(), counters.dropped.clone());
+        spawn_local(async move {
+            if !chat(client, index, sending, tally, started).await {
+                *dropped.borrow_mut() += 1;
+            }
+        })
+    })
+    .await
+}
+
+/// Waits for the sending window to close at `sending_until`, then for stragglers: until everything
+/// expected arrived at the `connected` clients or `drain` is up. Not "until nothing arrived for a
+/// while": on a busy machine a pause is not a loss, and only the drain time says when late
+/// becomes lost.
+async fn wait_for_deliveries(
+    counters: &Counters,
+    connected: usize,
+    sending_until: Instant,
+    drain: Duration,
+) {
+    tokio::time::sleep_until(sending_until.into()).await;
+    let drain_until = Instant::now() + drain;
     loop {
-        let waiting = sending.is_some() && until.is_none();
-        let window_opens = async {
-            match sending.as_mut() {
-                Some(sending) => sending
-                    .window
-                    .wait_for(Option::is_some)
-                    .await
-                    .ok()
-                    .and_then(|w| *w),
-                None => None,
-            }
-        };
-        tokio::select! {
-            Some((_, end)) = window_opens, if waiting => {
-                until = Some(end);
-                ticks.reset_immediately();
-            }
-            packet = client.next_packet() => match packet {
-                Some(packet) => match classify(packet.as_str()) {
-                    Incoming::Message(text) => tally.borrow_mut().record(receiver, text, started),
-                    Incoming::Ping => {
-                        if client.pong().await.is_err() {
-                            return false;
-                        }
-                    }
-                    Incoming::Other => {}
-                },
-                None => return false,
-            },
-            _ = ticks.tick(), if until.is_some_and(|end| Instant::now() < end) => {
-                let sending = sending.as_ref().expect("only senders tick");
-                let text = Payload {
-                    sender: sending.sender,
-                    seq,
-                    micros: started.elapsed().as_micros() as u64,
-                }
-                .render(sending.payload_bytes);
-                if client.send(&text).await.is_err() {
-                    return false;
-                }
-                seq += 1;
-                *sending.sent.borrow_mut() += 1;
-            }
+        let expected = *counters.sent.borrow() * connected as u64;
+        if counters.tally.borrow().unique() >= expected || Instant::now() >= drain_until {
+            break;
         }
+        tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
