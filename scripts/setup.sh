@@ -34,6 +34,8 @@ cd "$root"
 CARGO_LEPTOS_VERSION=0.3.10
 # wasm-bindgen-cli must match the wasm-bindgen library exactly (pinned in Cargo.toml).
 WASM_BINDGEN_VERSION="$(sed -n '/^name = "wasm-bindgen"$/{n;s/^version = "\(.*\)"$/\1/p;}' Cargo.lock)"
+# cargo-deny runs scripts/test's checks of the dependency graph (deny.toml).
+CARGO_DENY_VERSION=0.20.2
 
 export PATH="$HOME/.cargo/bin:$root/tools/node_modules/.bin:$PATH"
 
@@ -99,4 +101,8 @@ if [ "${1:-build}" = test ]; then
   command -v pkg-config >/dev/null || missing+=(pkg-config)
   pkg-config --exists openssl 2>/dev/null || missing+=(libssl-dev)
   [ ${#missing[@]} -eq 0 ] || apt_install "${missing[@]}"
+  if [ "$(cargo deny --version 2>/dev/null)" != "cargo-deny $CARGO_DENY_VERSION" ]; then
+    step "cargo install cargo-deny $CARGO_DENY_VERSION (about 3 minutes on 2 cores)"
+    cargo install cargo-deny --version "$CARGO_DENY_VERSION" --locked
+  fi
 fi
