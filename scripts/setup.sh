@@ -1,6 +1,29 @@
-# Sourced by the scripts beside it: installs what building (and, with `test`, testing) the chat
-# needs, skipping whatever is already there, and puts the tools on PATH.
+# Installs what building (and, with `test`, testing) the chat needs, skipping whatever is already
+# there, and puts the tools on PATH:
 #   source scripts/setup.sh build|test
+#
+# Sourced by the scripts beside it and by developers in their own shell. The installing runs in a
+# child bash (this same file, run rather than sourced) with `set -euo pipefail` and the checkout
+# as its working directory, so that sourcing leaves the caller's shell options and directory as
+# they were, and a failed step makes `source` return non-zero rather than close the terminal.
+
+step() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+
+if [ "${BASH_SOURCE[0]}" != "$0" ]; then
+  # Sourced: a function, so that its variables stay local to it.
+  chat_setup() {
+    local mode="${1:-build}" root
+    root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)" || return
+    bash "$root/scripts/setup.sh" "$mode" || return
+    export PATH="$HOME/.cargo/bin:$root/tools/node_modules/.bin:$PATH"
+    # nginx is in /usr/sbin, which a user's PATH may lack.
+    [ "$mode" != test ] || export PATH="$PATH:/usr/sbin"
+  }
+  # Not `"$@"`: sourced without arguments, that would be the caller's own.
+  chat_setup "${1:-build}" || { unset -f chat_setup; return 1; }
+  unset -f chat_setup
+  return 0
+fi
 
 set -euo pipefail
 
@@ -11,10 +34,10 @@ cd "$root"
 CARGO_LEPTOS_VERSION=0.3.10
 # wasm-bindgen-cli must match the wasm-bindgen library exactly (pinned in Cargo.toml).
 WASM_BINDGEN_VERSION="$(sed -n '/^name = "wasm-bindgen"$/{n;s/^version = "\(.*\)"$/\1/p;}' Cargo.lock)"
+# cargo-deny runs scripts/test's checks of the dependency graph (deny.toml).
+CARGO_DENY_VERSION=0.20.2
 
 export PATH="$HOME/.cargo/bin:$root/tools/node_modules/.bin:$PATH"
-
-step() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 
 # `npm ci` in $1 unless its node_modules already match its lock file.
 npm_ci() {
@@ -72,6 +95,14 @@ if [ "${1:-build}" = test ]; then
   # The cluster tests put nginx in front of nodes over a Redis server of their own.
   command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || missing+=(nginx-light)
   command -v redis-server >/dev/null || missing+=(redis-server)
+  # The Rust tests build rust_socketio and reqwest with native-tls (`sala`, and the server's and
+  # the bench's tests through it): openssl-sys finds OpenSSL's headers with pkg-config. Building
+  # the server alone (scripts/serve) needs neither.
+  command -v pkg-config >/dev/null || missing+=(pkg-config)
+  pkg-config --exists openssl 2>/dev/null || missing+=(libssl-dev)
   [ ${#missing[@]} -eq 0 ] || apt_install "${missing[@]}"
-  export PATH="$PATH:/usr/sbin"
+  if [ "$(cargo deny --version 2>/dev/null)" != "cargo-deny $CARGO_DENY_VERSION" ]; then
+    step "cargo install cargo-deny $CARGO_DENY_VERSION (about 3 minutes on 2 cores)"
+    cargo install cargo-deny --version "$CARGO_DENY_VERSION" --locked
+  fi
 fi
