@@ -156,7 +156,7 @@ pub fn MessageList(
                         });
                         match line {
                             Line::Message(message) => {
-                                view! { <Message message row timeline me my_name today on_retry on_edit on_delete /> }.into_any()
+                                view! { <MessageRow message row timeline me my_name today on_retry on_edit on_delete /> }.into_any()
                             }
                             Line::Notice { text, .. } => view! { <li class="notice-line">{text}</li> }.into_any(),
                         }
@@ -219,8 +219,9 @@ impl Attention {
     }
 }
 
+/// One message's row: who and when, the text, and what I can do with it if it is mine.
 #[component]
-fn Message(
+fn MessageRow(
     message: ShownMessage,
     row: Signal<RowLayout>,
     timeline: Signal<Timeline>,
@@ -401,7 +402,7 @@ fn Message(
                     datetime=move || at_for_time.get()
                     title=move || localised(&at_for_title, clock::full)
                 >
-                    {move || match localised(&at_for_clock, clock::clock) {
+                    {move || match localised(&at_for_clock, clock::time_of_day) {
                         Some(local) => local.into_any(),
                         // Shown only without JavaScript (`public/sin-js.css`): with it, the
                         // local time replaces it at once, and a UTC time never flashes by.
