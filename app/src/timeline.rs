@@ -105,7 +105,7 @@ pub struct Timeline {
     room: String,
     pub lines: Vec<Line>,
     notices: u64,
-    /// The store's offset when the first page was read (see `HistoryPage::offset`).
+    /// The store's offset when the first page was read (see [`HistoryPage::offset`]).
     watermark: Option<i64>,
     /// Each name shown, with the people (public ids) who wrote under it.
     names: HashMap<String, BTreeSet<String>>,
