@@ -160,12 +160,16 @@ impl Chat {
         Signal::derive(move || self.me.get().map(|_| self.name.get()))
     }
 
-    /// Takes the saved name and opens the socket. Runs in the browser only (from an effect):
-    /// the server renders the page as "connecting".
+    /// Takes the saved name, opens the socket and routes the server's events into the chat;
+    /// the socket is kept before any handler can run. Runs in the browser only (from an
+    /// effect): the server renders the page as "connecting".
     pub(super) fn open_socket(self) {
         self.name.set(me::saved_name());
         match self.connect() {
-            Ok(live) => self.live.set(live),
+            Ok(socket) => {
+                self.live.set(socket.clone());
+                self.route_events(&socket);
+            }
             Err(error) => self
                 .notice
                 .set(Some(format!("No se pudo iniciar el chat: {error}"))),

@@ -57,19 +57,23 @@ impl EventBookkeeping {
 }
 
 impl Chat {
-    /// Opens the socket and routes every server event into the chat's state. The handlers reach
-    /// the socket through [`Chat::socket`]: none runs before the caller has kept it.
+    /// Opens the socket, with the handshake the chat's state makes at each (re)connection.
     pub(super) fn connect(self) -> Result<Socket, SocketError> {
         let (name, timeline, room) = (self.name, self.timeline, self.room);
         // Read at every (re)connection: another tab may have been given the browser's identity
         // since.
-        let socket = Socket::connect(move || Handshake {
+        Socket::connect(move || Handshake {
             name: Some(name.get_untracked()),
             token: me::saved_token(),
             room: Some(room.get_value()),
             offset: timeline.with_untracked(Timeline::last_id),
-        })?;
+        })
+    }
 
+    /// Routes every server event on `socket` into the chat's state. The handlers reach the
+    /// socket itself through [`Chat::socket`].
+    pub(super) fn route_events(self, socket: &Socket) {
+        let timeline = self.timeline;
         socket.on_state(move |now| {
             self.connection.set(now);
             if now == ConnectionState::Connected {
@@ -103,7 +107,6 @@ impl Chat {
                 self.stop_typing(&event.person)
             }
         });
-        Ok(socket)
     }
 
     /// Whether `event` is about another room: none of this page's business, whoever sent it.
