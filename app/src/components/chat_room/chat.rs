@@ -6,6 +6,7 @@
 use leptos::{prelude::*, task::spawn_local};
 
 use super::events::EventBookkeeping;
+use crate::components::FailedMessage;
 use crate::connection::ConnectionState;
 use crate::me;
 use crate::server_fns::{load_history, HistoryPage};
@@ -199,9 +200,14 @@ impl Chat {
         self.deliver(client_offset, text);
     }
 
-    /// Sends one of my failed messages again, under its client offset: the server stores it
-    /// once, however many times it arrives.
-    pub(super) fn retry(self, client_offset: String, text: String) {
+    /// Sends one of my failed messages again.
+    pub(super) fn retry(
+        self,
+        FailedMessage {
+            client_offset,
+            text,
+        }: FailedMessage,
+    ) {
         self.timeline
             .update(|timeline| timeline.delivery(&client_offset, Delivery::Pending));
         self.deliver(client_offset, text);

@@ -70,9 +70,7 @@ pub fn ChatRoom(room: String) -> impl IntoView {
     Effect::new(move || chat.open_socket());
     let sidebar_open = sidebar_open_unless_narrow();
 
-    let on_retry = Callback::new(move |(client_offset, text): (String, String)| {
-        chat.retry(client_offset, text)
-    });
+    let on_retry = Callback::new(move |failed| chat.retry(failed));
     let on_edit = Callback::new(move |(id, text): (i64, String)| chat.edit(id, text));
     let on_delete = Callback::new(move |id| chat.delete(id));
     let on_top = Callback::new(move |()| chat.load_older());
