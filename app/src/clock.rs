@@ -79,7 +79,7 @@ mod browser {
 
     /// Formatters are built once: making an `Intl.DateTimeFormat` costs far more than using one.
     struct Formats {
-        clock: Function,
+        time_of_day: Function,
         full: Function,
         day: Function,
         day_with_year: Function,
@@ -87,7 +87,7 @@ mod browser {
 
     thread_local! {
         static FORMATS: Formats = Formats {
-            clock: format(&[("hour", "2-digit"), ("minute", "2-digit")]),
+            time_of_day: format(&[("hour", "2-digit"), ("minute", "2-digit")]),
             full: format(&[("dateStyle", "full"), ("timeStyle", "medium")]),
             day: format(&[("weekday", "long"), ("day", "numeric"), ("month", "long")]),
             day_with_year: format(&[
@@ -141,8 +141,8 @@ mod browser {
     }
 
     /// «11:05».
-    pub fn clock(at: &str) -> String {
-        parse(at).map_or_else(String::new, |date| write(|f| &f.clock, &date))
+    pub fn time_of_day(at: &str) -> String {
+        parse(at).map_or_else(String::new, |date| write(|f| &f.time_of_day, &date))
     }
 
     /// «martes, 24 de noviembre de 2026, 11:05:42», shown on hover.
@@ -161,7 +161,7 @@ mod browser {
 }
 
 #[cfg(target_arch = "wasm32")]
-pub use browser::{clock, day_of, full, long_day, today};
+pub use browser::{day_of, full, long_day, time_of_day, today};
 
 // The server never localises (it renders with `Today` = `None`); these keep the crate's one API.
 #[cfg(not(target_arch = "wasm32"))]
@@ -174,7 +174,7 @@ mod native {
     pub fn day_of(_at: &str) -> Option<LocalDay> {
         None
     }
-    pub fn clock(_at: &str) -> String {
+    pub fn time_of_day(_at: &str) -> String {
         String::new()
     }
     pub fn full(_at: &str) -> String {
@@ -186,7 +186,7 @@ mod native {
 }
 
 #[cfg(not(target_arch = "wasm32"))]
-pub use native::{clock, day_of, full, long_day, today};
+pub use native::{day_of, full, long_day, time_of_day, today};
 
 #[cfg(test)]
 mod tests {

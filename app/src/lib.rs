@@ -1,5 +1,26 @@
-//! The chat's user interface and wire contract, shared by the server (SSR) and the browser
-//! (hydration).
+//! The chat's page, shared by the server, which renders it (feature `ssr`), and the browser,
+//! which hydrates it (feature `hydrate`): [`shell`] is the HTML document, and [`ChatPage`] what
+//! its `<body>` holds.
+//!
+//! The page is one route, rendered with `leptos_axum::render_app_to_stream`: another room is
+//! another page load, so the crate has no `leptos_router`, which would only grow the WASM.
+//!
+//! # Modules
+//!
+//! - [`components`]: one file per visible part of the page. [`components::ChatRoom`] holds the
+//!   chat's state and its socket, and lays out the other parts.
+//! - [`timeline`]: what the message list shows, as plain data kept free of the DOM, so it is
+//!   unit-tested: messages in id order, mine while on their way, edits and deletions, notices,
+//!   grouping and day separators, unread counts.
+//! - [`socket`]: a small typed face on the official socket.io-client, which the page loads as a
+//!   script.
+//! - [`server_fns`]: the server functions (history pages, the message form without
+//!   JavaScript), and what the server provides them with.
+//! - [`clock`]: times in the reader's time zone and language, through the browser's `Intl`.
+//! - [`rich_text`]: links and mentions in a message's text, as pieces rendered as text.
+//! - [`notifications`]: browser notifications of new messages while the tab is hidden.
+//! - [`me`]: who uses this browser: the nickname and the identity token, in localStorage.
+//! - [`connection`]: the state of the link to the server, as the page shows it.
 
 pub mod clock;
 pub mod components;
@@ -29,7 +50,8 @@ impl CurrentRoom {
     }
 }
 
-/// The whole HTML document. The server renders it; the browser hydrates what `App` put in `<body>`.
+/// The whole HTML document. The server renders it; the browser hydrates what [`ChatPage`] put in
+/// `<body>`.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     let room = use_context::<CurrentRoom>().unwrap_or_else(CurrentRoom::from_location);
     view! {
@@ -52,14 +74,15 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <HydrationScripts options />
             </head>
             <body>
-                <App />
+                <ChatPage />
             </body>
         </html>
     }
 }
 
+/// The page's `<body>`: the chat of the [`CurrentRoom`].
 #[component]
-pub fn App() -> impl IntoView {
+pub fn ChatPage() -> impl IntoView {
     let room = use_context::<CurrentRoom>().unwrap_or_else(CurrentRoom::from_location);
     view! { <ChatRoom room=room.0 /> }
 }

@@ -1,6 +1,6 @@
 //! Server functions: history pages (rendered into the page, and older ones on scroll-up) and the
 //! message form for browsers without JavaScript. Their bodies run on the server only, against
-//! the `Backend` the server provides as context.
+//! the backend the server provides as context.
 
 use leptos::prelude::*;
 

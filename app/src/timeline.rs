@@ -105,7 +105,7 @@ pub struct Timeline {
     room: String,
     pub lines: Vec<Line>,
     notices: u64,
-    /// The store's offset when the first page was read (see `HistoryPage::offset`).
+    /// The store's offset when the first page was read (see [`HistoryPage::offset`]).
     watermark: Option<i64>,
     /// Each name shown, with the people (public ids) who wrote under it.
     names: HashMap<String, BTreeSet<String>>,
@@ -381,8 +381,15 @@ impl Timeline {
         today: Today,
         day_of: impl Fn(&str) -> Option<LocalDay>,
     ) -> HashMap<String, RowLayout> {
+        /// Who wrote a row, as grouping sees it: mine from every tab are one author; anyone
+        /// else is their public id under one name.
+        #[derive(PartialEq)]
+        enum Author {
+            Me,
+            Other { person: String, name: String },
+        }
         struct Previous {
-            author: Option<(String, String)>,
+            author: Author,
             minutes: Option<i64>,
         }
         let mut rows = HashMap::with_capacity(self.lines.len());
@@ -399,9 +406,14 @@ impl Timeline {
             let day = today.and_then(|today| at.as_deref().map_or(Some(today), &day_of));
             let new_day = day.filter(|day| previous_day != Some(*day));
             previous_day = day.or(previous_day);
-            // Mine from every tab are one author; anyone else is their public id under one name.
-            let author =
-                (!message.is_mine(me)).then(|| (message.person.clone(), message.user.clone()));
+            let author = if message.is_mine(me) {
+                Author::Me
+            } else {
+                Author::Other {
+                    person: message.person.clone(),
+                    name: message.user.clone(),
+                }
+            };
             let continues = new_day.is_none()
                 && previous.as_ref().is_some_and(|above| {
                     let close = match (above.minutes, minutes) {

@@ -24,12 +24,13 @@ fn counter_text(length: usize) -> Option<String> {
 }
 
 /// `#env-msjs`: a real form. With JavaScript, Enter sends (Shift+Enter starts a new line) over
-/// the socket; without, the button posts it to the `post_message` server function.
+/// the socket; without, the button posts it to the
+/// [`post_message`](crate::server_fns::post_message) server function.
 #[component]
 pub fn Composer(
     room: String,
     on_send: Callback<String>,
-    /// Emits a typing signal (`TYPING` / `STOP_TYPING`).
+    /// Emits a typing signal ([`TYPING`] / [`STOP_TYPING`]).
     on_signal: Callback<&'static str>,
     #[prop(into)] notice: Signal<Option<String>>,
 ) -> impl IntoView {

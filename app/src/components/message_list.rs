@@ -10,6 +10,14 @@ use crate::timeline::{Delivery, Line, RowLayout, ShownMessage, Timeline};
 /// messages. Further up, they are reading older ones and the list must not jump.
 const FOLLOW_SLACK_PX: i32 = 48;
 
+/// One of my messages that the server did not store, to send again under its client offset (so
+/// that it is stored once, however many times it arrives).
+#[derive(Debug, Clone)]
+pub struct FailedMessage {
+    pub client_offset: String,
+    pub text: String,
+}
+
 /// What the page's title says, with how many messages the reader has not seen yet.
 pub fn page_title(room: &str, unseen: usize) -> String {
     match unseen {
@@ -32,8 +40,8 @@ pub fn MessageList(
     #[prop(into)]
     my_name: Signal<Option<String>>,
     #[prop(into)] today: Signal<Today>,
-    /// Sends one of my failed messages again: (client offset, text).
-    on_retry: Callback<(String, String)>,
+    /// Sends one of my failed messages again.
+    on_retry: Callback<FailedMessage>,
     /// Edits one of my messages: (id, new text).
     on_edit: Callback<(i64, String)>,
     /// Deletes one of my messages.
@@ -156,7 +164,7 @@ pub fn MessageList(
                         });
                         match line {
                             Line::Message(message) => {
-                                view! { <Message message row timeline me my_name today on_retry on_edit on_delete /> }.into_any()
+                                view! { <MessageRow message row timeline me my_name today on_retry on_edit on_delete /> }.into_any()
                             }
                             Line::Notice { text, .. } => view! { <li class="notice-line">{text}</li> }.into_any(),
                         }
@@ -219,15 +227,16 @@ impl Attention {
     }
 }
 
+/// One message's row: who and when, the text, and what I can do with it if it is mine.
 #[component]
-fn Message(
+fn MessageRow(
     message: ShownMessage,
     row: Signal<RowLayout>,
     timeline: Signal<Timeline>,
     me: Signal<Option<String>>,
     my_name: Signal<Option<String>>,
     today: Signal<Today>,
-    on_retry: Callback<(String, String)>,
+    on_retry: Callback<FailedMessage>,
     on_edit: Callback<(i64, String)>,
     on_delete: Callback<i64>,
 ) -> impl IntoView {
@@ -293,16 +302,16 @@ fn Message(
         Delivery::Pending => view! { <span class="message__state">"enviando…"</span> }.into_any(),
         Delivery::Sent => ().into_any(),
         Delivery::Failed => {
-            let (offset, text) = (
-                client_offset.clone().unwrap_or_default(),
-                retry_text.clone(),
-            );
+            let failed = FailedMessage {
+                client_offset: client_offset.clone().unwrap_or_default(),
+                text: retry_text.clone(),
+            };
             view! {
                 <span class="message__state">"no enviado"</span>
                 <button
                     class="message__retry"
                     type="button"
-                    on:click=move |_| on_retry.run((offset.clone(), text.clone()))
+                    on:click=move |_| on_retry.run(failed.clone())
                 >
                     "Reintentar"
                 </button>
@@ -401,7 +410,7 @@ fn Message(
                     datetime=move || at_for_time.get()
                     title=move || localised(&at_for_title, clock::full)
                 >
-                    {move || match localised(&at_for_clock, clock::clock) {
+                    {move || match localised(&at_for_clock, clock::time_of_day) {
                         Some(local) => local.into_any(),
                         // Shown only without JavaScript (`public/sin-js.css`): with it, the
                         // local time replaces it at once, and a UTC time never flashes by.

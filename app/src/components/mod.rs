@@ -12,7 +12,7 @@ mod room_list;
 pub use chat_room::ChatRoom;
 pub use composer::Composer;
 pub use connection_status::ConnectionStatus;
-pub use message_list::{page_title, MessageList};
+pub use message_list::{page_title, FailedMessage, MessageList};
 pub use name_field::NameField;
 pub use notification_switch::NotificationSwitch;
 pub use people::{People, TypingIndicator};

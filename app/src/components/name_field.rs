@@ -1,5 +1,7 @@
 use leptos::{ev::SubmitEvent, html::Input, prelude::*};
 
+use protocol::MAX_NAME_CHARS;
+
 /// The reader's nickname: shown with their messages, kept in this browser.
 #[component]
 pub fn NameField(#[prop(into)] name: Signal<String>, on_rename: Callback<String>) -> impl IntoView {
@@ -19,7 +21,7 @@ pub fn NameField(#[prop(into)] name: Signal<String>, on_rename: Callback<String>
                 node_ref=input
                 prop:value=move || name.get()
                 aria-label="Tu nombre"
-                maxlength="32"
+                maxlength=MAX_NAME_CHARS
                 autocomplete="nickname"
                 on:change=move |ev| on_rename.run(event_target_value(&ev))
             />

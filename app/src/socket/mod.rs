@@ -34,7 +34,7 @@ pub enum SocketError {
 /// One connection to the server's default namespace.
 #[derive(Clone)]
 pub struct Socket {
-    raw: ffi::Socket,
+    raw: ffi::JsSocket,
 }
 
 impl Socket {
@@ -70,7 +70,7 @@ impl Socket {
         });
     }
 
-    /// Like `on`, for events with two arguments.
+    /// Like [`Socket::on`], for events with two arguments.
     pub fn on_pair<A, B>(&self, event: &str, mut listener: impl FnMut(A, B) + 'static)
     where
         A: DeserializeOwned + 'static,
@@ -136,8 +136,9 @@ impl Socket {
         self.raw.connect();
     }
 
-    /// Emits `event` with `args` (a tuple: each element is one argument; `()` for none) and waits for the
-    /// acknowledgement, through the client's queue: sent in order, retried, held while offline.
+    /// Emits `event` with `args` (a tuple: each element is one argument; `()` for none) and waits
+    /// for the acknowledgement, through the client's queue: sent in order, retried, held while
+    /// offline.
     pub async fn request<A: Serialize, R: DeserializeOwned>(
         &self,
         event: &str,
@@ -146,11 +147,11 @@ impl Socket {
         self.emit_acknowledged(&self.raw, event, args).await
     }
 
-    /// Like `request`, but outside the client's queue: sent now or not at all (the client drops
-    /// it while offline, or while its transport is busy — mid-upgrade, say), never retried by the
-    /// client, and given up after `wait`; so a question whose answer is stale once late never
-    /// waits behind — nor holds up — the messages in the queue. The caller asks again if it
-    /// still cares ([`SocketError::NoAck`]).
+    /// Like [`Socket::request`], but outside the client's queue: sent now or not at all (the
+    /// client drops it while offline, or while its transport is busy — mid-upgrade, say), never
+    /// retried by the client, and given up after `wait`; so a question whose answer is stale
+    /// once late never waits behind — nor holds up — the messages in the queue. The caller asks
+    /// again if it still cares ([`SocketError::NoAck`]).
     pub async fn ask<A: Serialize, R: DeserializeOwned>(
         &self,
         event: &str,
@@ -163,7 +164,7 @@ impl Socket {
 
     async fn emit_acknowledged<A: Serialize, R: DeserializeOwned>(
         &self,
-        through: &ffi::Socket,
+        through: &ffi::JsSocket,
         event: &str,
         args: &A,
     ) -> Result<R, SocketError> {
