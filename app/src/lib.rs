@@ -2,8 +2,9 @@
 //! which hydrates it (feature `hydrate`): [`shell`] is the HTML document, and [`ChatPage`] what
 //! its `<body>` holds.
 //!
-//! The page is one route, rendered with `leptos_axum::render_app_to_stream`: another room is
-//! another page load, so the crate has no `leptos_router`, which would only grow the WASM.
+//! The page is one route, which the server renders in order with `leptos_axum` (so the first
+//! history page is in the HTML): another room is another page load, so the crate has no
+//! `leptos_router`, which would only grow the WASM.
 //!
 //! # Modules
 //!
@@ -33,6 +34,7 @@ pub mod socket;
 pub mod timeline;
 
 use leptos::prelude::*;
+use protocol::CLIENT_SCRIPT_PATH;
 
 use components::ChatRoom;
 
@@ -69,7 +71,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 </noscript>
                 // A classic deferred script runs before the (module) hydration script, so the
                 // global `io` exists by the time the WASM looks for it.
-                <script src="/socket.io/socket.io.min.js" defer></script>
+                <script src=CLIENT_SCRIPT_PATH defer></script>
                 <AutoReload options=options.clone() />
                 <HydrationScripts options />
             </head>

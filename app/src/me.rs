@@ -39,8 +39,9 @@ pub fn save_credentials(credentials: &Credentials) {
     }
 }
 
-/// A fresh client offset: unique among this person's messages, across its tabs and reloads (the
-/// time, the tab's counter and a random part).
+/// A fresh client offset: unique among this person's messages and changes
+/// ([`protocol::SendMeta::client_offset`]), across its tabs and reloads (the time, the tab's
+/// counter and a random part).
 pub fn client_offset(counter: u32) -> String {
     format!(
         "{:x}-{counter}-{}",

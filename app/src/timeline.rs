@@ -9,10 +9,6 @@ use crate::clock::{unix_minutes, LocalDay, Today};
 use crate::server_fns::HistoryPage;
 use protocol::{ChatMessage, MessageChange};
 
-/// Consecutive messages of one person at most this many minutes apart are shown as one group,
-/// under one name and time (as Slack and Discord group them).
-pub const GROUP_WITHIN_MINUTES: i64 = 5;
-
 /// How a row sits among its neighbours.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct RowLayout {
@@ -105,7 +101,7 @@ pub struct Timeline {
     room: String,
     pub lines: Vec<Line>,
     notices: u64,
-    /// The store's offset when the first page was read (see [`HistoryPage::offset`]).
+    /// The room's offset when the first page was read (see [`HistoryPage::offset`]).
     watermark: Option<i64>,
     /// Each name shown, with the people (public ids) who wrote under it.
     names: HashMap<String, BTreeSet<String>>,
@@ -417,9 +413,7 @@ impl Timeline {
             let continues = new_day.is_none()
                 && previous.as_ref().is_some_and(|above| {
                     let close = match (above.minutes, minutes) {
-                        (Some(above), Some(now)) => {
-                            (0..=GROUP_WITHIN_MINUTES).contains(&(now - above))
-                        }
+                        (Some(above), Some(now)) => protocol::joins_group(now - above),
                         // Pending: sent just now, right after what is above.
                         (_, None) => true,
                         (None, Some(_)) => false,

@@ -6,7 +6,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::Failure;
 
-/// A new client offset: unique among this person's messages (the time, a counter for
+/// A new client offset: unique among this person's messages and changes
+/// ([`protocol::SendMeta::client_offset`]; the time, a counter for
 /// messages of one millisecond, and a random part for two `sala` started at once).
 pub fn new_client_offset() -> String {
     static COUNTER: AtomicU64 = AtomicU64::new(0);

@@ -1,5 +1,5 @@
 //! Raw bindings to the official socket.io-client, loaded by the page as a classic script
-//! (`/socket.io/socket.io.min.js`) that defines the global `io`.
+//! ([`protocol::CLIENT_SCRIPT_PATH`]) that defines the global `io`.
 
 use js_sys::{Function, Promise};
 use wasm_bindgen::prelude::*;

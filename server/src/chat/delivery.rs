@@ -2,6 +2,8 @@
 //! then reaches its room on every node — this node's clients first, the others' through Redis
 //! ([`broadcast`]). Whoever asked (a socket's event, the form post) gets the stored result.
 
+use std::future::Future;
+
 use protocol::{ChatMessage, MessageChange, MESSAGE_CHANGED, NEW_MESSAGE};
 use serde_json::value::RawValue;
 use socketioxide::{
@@ -44,16 +46,22 @@ pub async fn publish_message<A: Adapter>(
         .store
         .insert_then(message, async |new| {
             chat.metrics.stored(writing.elapsed());
-            // On a single node nothing goes through Redis, and there is nobody to wait for.
-            if deliver_message(chat, &audience, new).await {
-                barrier(&audience).await;
-            }
+            deliver_in_turn(&audience, deliver_message(chat, &audience, new)).await;
         })
         .await?;
     if let Stored::Duplicate(again) = &stored {
         deliver_message(chat, &audience, again).await;
     }
     Ok(stored)
+}
+
+/// Delivers a write inside its room's turn (`delivery` says whether it went through Redis), and
+/// lets the turn go only once every node has it ([`barrier`]). On a single node nothing goes
+/// through Redis, and there is nobody to wait for.
+async fn deliver_in_turn<A: Adapter>(audience: &Audience<A>, delivery: impl Future<Output = bool>) {
+    if delivery.await {
+        barrier(audience).await;
+    }
 }
 
 /// Waits until every node has handed what this node just broadcast to its clients: a room's turn
@@ -182,9 +190,7 @@ pub async fn publish_change<A: Adapter>(
     let changed = chat
         .store
         .change_then(change, async |new| {
-            if deliver_change(chat, &audience, new).await {
-                barrier(&audience).await;
-            }
+            deliver_in_turn(&audience, deliver_change(chat, &audience, new)).await;
         })
         .await?;
     if let Changed::Duplicate { now, .. } = &changed {

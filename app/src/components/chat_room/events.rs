@@ -33,7 +33,7 @@ const ROOMS_ATTEMPTS: usize = 3;
 const ROOMS_AGAIN_AFTER: Duration = Duration::from_millis(200);
 /// How long the page waits before connecting again when the server turned it away: the
 /// server's default cool-down after a flood.
-const COME_BACK_AFTER: Duration = Duration::from_secs(10);
+const COME_BACK_AFTER: Duration = protocol::DEFAULT_FLOOD_COOLDOWN;
 /// What the page says when the server cut it off (it gives no reason then: only floods do it).
 const CUT_OFF: &str =
     "Te hemos desconectado por enviar demasiados mensajes seguidos: vuelves en unos segundos.";
