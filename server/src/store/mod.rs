@@ -129,6 +129,40 @@ const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(3);
 /// still open) holds that room up, and nothing else.
 const TURN_WAIT: Duration = Duration::from_secs(3);
 
+/// How far a SQLite history's offsets jump each time the server opens it, so that no offset
+/// handed out before can ever be handed out again.
+///
+/// In WAL mode with `synchronous = NORMAL` a commit is written to the WAL but not synced: the
+/// WAL is synced only before each checkpoint, which SQLite attempts at every commit once the
+/// WAL holds 1,000 pages (`wal_autocheckpoint`'s default). A crash of the server loses nothing
+/// committed (the operating system has the writes); a crash of the machine or a power cut may
+/// lose the commits since the last sync — at most 1,000, since each commit adds at least one
+/// page — and the sequence would then hand their offsets out again, to other messages, which
+/// clients that saw the lost ones would skip as already seen. Starting past them all by a wide
+/// margin keeps offsets unique and increasing. A full sync per commit instead costs this
+/// development machine about 0.7 ms of disk and CPU per message, most of the chat's latency at
+/// low load (`docs/BENCHMARKS.md`). Offsets are `i64`s sent to browsers as JSON numbers, exact
+/// up to 2⁵³: a jump per start leaves room for billions of starts.
+const OFFSETS_SKIPPED_AT_START: i64 = 100_000;
+
+/// Moves the messages' sequence [`OFFSETS_SKIPPED_AT_START`] ahead, creating its row in a new
+/// database.
+async fn skip_offsets(pool: &AnyPool) -> Result<(), StoreError> {
+    let mut transaction = pool.begin().await?;
+    sqlx::query(
+        "INSERT INTO sqlite_sequence (name, seq) SELECT 'messages', 0 \
+         WHERE NOT EXISTS (SELECT 1 FROM sqlite_sequence WHERE name = 'messages')",
+    )
+    .execute(&mut *transaction)
+    .await?;
+    sqlx::query("UPDATE sqlite_sequence SET seq = seq + $1 WHERE name = 'messages'")
+        .bind(OFFSETS_SKIPPED_AT_START)
+        .execute(&mut *transaction)
+        .await?;
+    transaction.commit().await?;
+    Ok(())
+}
+
 /// With PostgreSQL, the connections kept for reads (history, replays) and readiness: what the
 /// pool of turns can never take from them.
 pub const READ_CONNECTIONS: u32 = 3;
@@ -143,11 +177,15 @@ impl Store {
         if url.starts_with("sqlite:") {
             let pool = options()
                 .max_connections(connections.max(1))
-                // A deleted message's text is overwritten in the file, not left in its free
-                // pages (a per-connection setting). Old copies in the WAL go at its checkpoint.
+                // An embedded database's connection cannot go stale: no ping (a round trip to
+                // its worker thread) before each use.
+                .test_before_acquire(false)
+                // Both per-connection settings. A deleted message's text is overwritten in the
+                // file, not left in its free pages; old copies in the WAL go at its checkpoint.
+                // A commit is not synced to the disk by itself ([`OFFSETS_SKIPPED_AT_START`]).
                 .after_connect(|connection, _| {
                     Box::pin(async move {
-                        sqlx::query("PRAGMA secure_delete = ON")
+                        sqlx::raw_sql("PRAGMA secure_delete = ON; PRAGMA synchronous = NORMAL")
                             .execute(connection)
                             .await?;
                         Ok(())
@@ -156,11 +194,12 @@ impl Store {
                 .connect(url)
                 .await
                 .map_err(StoreError::Open)?;
-            // Readers no longer wait for the writer, and a crash loses no committed message.
+            // Readers no longer wait for the writer.
             sqlx::query("PRAGMA journal_mode = WAL")
                 .execute(&pool)
                 .await?;
             sqlx::migrate!("migrations/sqlite").run(&pool).await?;
+            skip_offsets(&pool).await?;
             let database = Database::Sqlite(Arc::default());
             Ok(Self { pool, database })
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
@@ -716,6 +755,41 @@ mod tests {
         assert_eq!(first, again);
         assert_eq!(store.after("a", 0, 10).await.unwrap().len(), 1);
         assert!(first.meta.at.ends_with('Z'), "{}", first.meta.at);
+    }
+
+    /// A machine crash may lose the last commits of a history that does not sync each one
+    /// ([`OFFSETS_SKIPPED_AT_START`]); whoever saw one keeps its offset, so the reopened history
+    /// must never hand that offset to another message.
+    #[tokio::test]
+    async fn an_offset_lost_in_a_crash_is_never_handed_out_again() {
+        let (store, dir) = scratch().await;
+        let store_new = async |store: &Store, text: &str| {
+            let stored = store.insert_then(message("a", text, None), async |_| {});
+            match stored.await.unwrap() {
+                Stored::New(stored) => stored.meta.id,
+                other => panic!("a new message, not {other:?}"),
+            }
+        };
+        let kept = store_new(&store, "kept").await;
+        let lost = store_new(&store, "lost in the crash").await;
+        // What the file holds after the crash: the sequence and the table as before `lost`.
+        sqlx::query("DELETE FROM messages WHERE id = $1")
+            .bind(lost)
+            .execute(&store.pool)
+            .await
+            .unwrap();
+        sqlx::query("UPDATE sqlite_sequence SET seq = $1 WHERE name = 'messages'")
+            .bind(kept)
+            .execute(&store.pool)
+            .await
+            .unwrap();
+        store.pool.close().await;
+
+        let url = format!("sqlite://{}?mode=rwc", dir.path().join("chat.db").display());
+        let reopened = Store::open(&url, 10).await.unwrap();
+        let next = store_new(&reopened, "after the restart").await;
+        assert!(next > lost, "{next} must come after the lost {lost}");
+        assert_eq!(reopened.latest_offset("a").await.unwrap(), next);
     }
 
     #[tokio::test]
