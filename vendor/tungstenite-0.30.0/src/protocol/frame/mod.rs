@@ -286,17 +286,29 @@ impl FrameCodec {
             }
             self.out_buffer.drain(0..len);
         }
+        // Everything is written: give back what a large frame made the buffer grow to, so that a
+        // connection that once sent one does not keep its size for the rest of its life.
+        self.out_buffer.shrink_to(OUT_BUFFER_KEPT);
 
         Ok(())
     }
 }
+
+/// The capacity of `out_buffer` kept once it has been written out: small frames, the usual
+/// ones, are buffered without reallocating; a larger one's room is given back after it is sent.
+/// Many idle connections each holding the room of the largest frame they ever sent (a list
+/// sent once on joining, say) add up.
+const OUT_BUFFER_KEPT: usize = 1024;
 
 #[cfg(test)]
 mod tests {
 
     use crate::error::{CapacityError, Error};
 
-    use super::{Frame, FrameSocket};
+    use super::{
+        coding::{Data, OpCode},
+        Frame, FrameSocket,
+    };
 
     use std::io::Cursor;
 
@@ -343,6 +355,22 @@ mod tests {
 
         let (buf, _) = sock.into_inner();
         assert_eq!(buf, vec![0x89, 0x02, 0x04, 0x05, 0x8a, 0x01, 0x01]);
+    }
+
+    #[test]
+    fn a_large_frame_does_not_keep_its_room_once_written() {
+        let mut sock = FrameSocket::new(Vec::new());
+        let large = Frame::message(vec![0x2a; 16 * 1024], OpCode::Data(Data::Binary), true);
+        sock.send(large).unwrap();
+        let kept = sock.codec.out_buffer.capacity();
+        assert!(kept <= super::OUT_BUFFER_KEPT, "{kept}");
+
+        // Small frames keep the room they need, and everything goes out whole and in order.
+        sock.send(Frame::ping(vec![0x04, 0x05])).unwrap();
+        assert_eq!(sock.codec.out_buffer.capacity(), kept);
+        let (written, _) = sock.into_inner();
+        assert_eq!(written.len(), 4 + 16 * 1024 + 4);
+        assert_eq!(&written[written.len() - 4..], &[0x89, 0x02, 0x04, 0x05]);
     }
 
     #[test]
