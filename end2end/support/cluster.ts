@@ -23,10 +23,25 @@ const script = path.join(repoRoot, 'deploy/cluster');
 export const clusterSkipped = process.env.CHAT_CLUSTER_TESTS === 'skip';
 export const skipReason = 'CHAT_CLUSTER_TESTS=skip: PostgreSQL, redis-server or nginx absent (see README)';
 
-/** A free block of `count` consecutive loopback ports. */
+/**
+ * The lowest port the kernel hands out to outgoing connections. Between the check below and the
+ * nodes binding their ports, the nodes already started open connections to PostgreSQL and Redis
+ * (and every other test opens its own): a block inside this range may be taken by one of them.
+ */
+function ephemeralPortsStart(): number {
+  try {
+    return Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]) || 32_768;
+  } catch {
+    return 32_768;
+  }
+}
+
+/** A free block of `count` consecutive loopback ports, below the ephemeral ones. */
 async function freePorts(count: number): Promise<number> {
+  const lowest = 10_000;
+  const span = Math.max(ephemeralPortsStart() - lowest - count, 1_000);
   for (;;) {
-    const base = 20_000 + Math.floor(Math.random() * 40_000);
+    const base = lowest + Math.floor(Math.random() * span);
     const servers: net.Server[] = [];
     try {
       for (let n = 0; n < count; n++) {
