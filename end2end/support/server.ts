@@ -1,4 +1,5 @@
-// Starts the real server binary (built by `cargo leptos build --release`) on a loopback port.
+// Starts the real server binary (built by `cargo leptos build --release --precompress`) on a
+// loopback port.
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';

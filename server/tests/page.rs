@@ -243,3 +243,50 @@ async fn html_and_scripts_are_compressed_for_clients_that_accept_it() {
     assert!(plain.headers().get(header::CONTENT_ENCODING).is_none());
     server.stop().await;
 }
+
+/// A site file's `.br` (as `cargo leptos build --precompress` writes it) goes to clients that
+/// accept brotli; a gzip client gets the response compression's own gzip, not the `.gz` beside it.
+#[cfg(not(feature = "embedded-site"))]
+#[tokio::test]
+async fn a_site_file_goes_out_precompressed_with_brotli_only() {
+    let history = support::history();
+    let site = tempfile::tempdir().unwrap();
+    let pkg = site.path().join("pkg");
+    std::fs::create_dir(&pkg).unwrap();
+    let script = "export const greeting = 'hola';\n".repeat(100);
+    std::fs::write(pkg.join("app.js"), &script).unwrap();
+    let brotli = b"what the build's brotli wrote".to_vec();
+    std::fs::write(pkg.join("app.js.br"), &brotli).unwrap();
+    let stale_gzip = b"what the build's gzip wrote".to_vec();
+    std::fs::write(pkg.join("app.js.gz"), &stale_gzip).unwrap();
+    let mut config = support::config_on(&history);
+    config.site_root = site.path().to_owned();
+    let server = TestServer::start_unlimited(config).await;
+    let client = reqwest::Client::new();
+    let fetch = |encoding: &'static str| {
+        client
+            .get(format!("{}/pkg/app.js", server.url()))
+            .header(header::ACCEPT_ENCODING, encoding)
+            .send()
+    };
+
+    let response = fetch("gzip, deflate, br").await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(response.headers()[header::CONTENT_ENCODING], "br");
+    assert!(response.headers()[header::CONTENT_TYPE]
+        .to_str()
+        .unwrap()
+        .contains("javascript"));
+    assert_eq!(response.bytes().await.unwrap(), brotli);
+
+    let response = fetch("gzip").await.unwrap();
+    assert_eq!(response.headers()[header::CONTENT_ENCODING], "gzip");
+    let body = response.bytes().await.unwrap();
+    assert_ne!(body, stale_gzip);
+    assert_eq!(body[..2], [0x1f, 0x8b], "a gzip stream");
+
+    let response = fetch("identity").await.unwrap();
+    assert!(response.headers().get(header::CONTENT_ENCODING).is_none());
+    assert_eq!(response.text().await.unwrap(), script);
+    server.stop().await;
+}

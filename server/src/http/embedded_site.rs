@@ -4,8 +4,11 @@
 //! binary and `cargo leptos watch` can replace files under a running server.
 //!
 //! Not a crate of our own: `rust-embed` reads the folder at compile time (`target/site/`, so
-//! `cargo leptos build --release` comes first; without it the build fails saying the folder is
+//! `cargo leptos build --release --precompress` comes first; without it the build fails saying the folder is
 //! missing), and gives each file its MIME type and SHA-256, which serve as its ETag.
+//!
+//! As from a folder, a file's `.br` (`--precompress`) goes to clients that accept brotli and
+//! the `.gz` is left out (`crate::page`'s `site_files` says why).
 
 use axum::{
     http::{header, HeaderMap, HeaderValue, Method, StatusCode},
@@ -14,6 +17,7 @@ use axum::{
 
 #[derive(rust_embed::RustEmbed)]
 #[folder = "../target/site/"]
+#[exclude = "*.gz"]
 struct Site;
 
 /// The embedded file at `path` (a request's path), or `None` if there is none or `method` does
@@ -22,7 +26,16 @@ pub fn file(method: &Method, path: &str, headers: &HeaderMap) -> Option<Response
     if method != Method::GET && method != Method::HEAD {
         return None;
     }
-    let file = Site::get(path.trim_start_matches('/'))?;
+    let path = path.trim_start_matches('/');
+    let file = Site::get(path)?;
+    let mime = HeaderValue::try_from(file.metadata.mimetype()).ok()?;
+    let brotli = accepts_brotli(headers)
+        .then(|| Site::get(&format!("{path}.br")))
+        .flatten();
+    let (file, encoding) = match brotli {
+        Some(compressed) => (compressed, Some(HeaderValue::from_static("br"))),
+        None => (file, None),
+    };
     let hash: String = file
         .metadata
         .sha256_hash()
@@ -33,12 +46,59 @@ pub fn file(method: &Method, path: &str, headers: &HeaderMap) -> Option<Response
     if headers.get(header::IF_NONE_MATCH) == Some(&etag) {
         return Some((StatusCode::NOT_MODIFIED, [(header::ETAG, etag)]).into_response());
     }
-    let mime = HeaderValue::try_from(file.metadata.mimetype()).ok()?;
-    Some(
-        (
-            [(header::CONTENT_TYPE, mime), (header::ETAG, etag)],
-            file.data,
-        )
-            .into_response(),
+    let mut response = (
+        [
+            (header::CONTENT_TYPE, mime),
+            (header::ETAG, etag),
+            (header::VARY, HeaderValue::from_static("accept-encoding")),
+        ],
+        file.data,
     )
+        .into_response();
+    if let Some(encoding) = encoding {
+        response
+            .headers_mut()
+            .insert(header::CONTENT_ENCODING, encoding);
+    }
+    Some(response)
+}
+
+/// Whether `Accept-Encoding` lists `br` without `q=0`.
+fn accepts_brotli(headers: &HeaderMap) -> bool {
+    headers
+        .get_all(header::ACCEPT_ENCODING)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(','))
+        .any(|coding| {
+            let mut parts = coding.split(';').map(str::trim);
+            parts
+                .next()
+                .is_some_and(|name| name.eq_ignore_ascii_case("br"))
+                && parts.all(|parameter| {
+                    parameter
+                        .strip_prefix("q=")
+                        .and_then(|q| q.parse::<f32>().ok())
+                        .is_none_or(|q| q > 0.0)
+                })
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn accepting(value: &'static str) -> HeaderMap {
+        HeaderMap::from_iter([(header::ACCEPT_ENCODING, HeaderValue::from_static(value))])
+    }
+
+    #[test]
+    fn brotli_is_sent_only_to_whoever_accepts_it() {
+        assert!(accepts_brotli(&accepting("gzip, deflate, br, zstd")));
+        assert!(accepts_brotli(&accepting("BR;q=0.5")));
+        assert!(!accepts_brotli(&accepting("gzip, deflate")));
+        assert!(!accepts_brotli(&accepting("gzip, br;q=0")));
+        assert!(!accepts_brotli(&accepting("brotli")));
+        assert!(!accepts_brotli(&HeaderMap::new()));
+    }
 }
