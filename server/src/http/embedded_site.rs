@@ -4,8 +4,9 @@
 //! binary and `cargo leptos watch` can replace files under a running server.
 //!
 //! Not a crate of our own: `rust-embed` reads the folder at compile time (`target/site/`, so
-//! `cargo leptos build --release --precompress` comes first; without it the build fails saying the folder is
-//! missing), and gives each file its MIME type and SHA-256, which serve as its ETag.
+//! `cargo leptos build --release --precompress` comes first; without it the build fails saying
+//! the folder is missing), and gives each file its MIME type and SHA-256, which serve as its
+//! ETag.
 //!
 //! As from a folder, a file's `.br` (`--precompress`) goes to clients that accept brotli and
 //! the `.gz` is left out (`crate::page`'s `site_files` says why).
