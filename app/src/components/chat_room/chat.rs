@@ -12,6 +12,7 @@ use crate::me;
 use crate::server_fns::{load_history, HistoryPage};
 use crate::socket::Socket;
 use crate::timeline::{Delivery, Timeline};
+use leptos::server::codee::string::JsonSerdeWasmCodec;
 use protocol::{
     check_name, Ack, Member, MessageDeletion, MessageEdit, RoomSummary, SendMeta, DEFAULT_NAME,
     DELETE_MESSAGE, EDIT_MESSAGE, HISTORY_PAGE, NEW_MESSAGE,
@@ -133,10 +134,14 @@ impl Chat {
         }
     }
 
-    /// The room's last page, in the server's HTML and carried over to hydration.
-    pub(super) fn last_page(self) -> Resource<Result<HistoryPage, ServerFnError>> {
+    /// The room's last page, in the server's HTML and carried over to hydration, where the
+    /// browser's `JSON.parse` reads it (as [`BrowserJson`](crate::server_fns::BrowserJson)
+    /// does, and for the same reason).
+    pub(super) fn last_page(
+        self,
+    ) -> Resource<Result<HistoryPage, ServerFnError>, JsonSerdeWasmCodec> {
         let room = self.room;
-        Resource::new(move || room.get_value(), |room| load_history(room, None))
+        Resource::new_serde_wb(move || room.get_value(), |room| load_history(room, None))
     }
 
     /// Shows the room's last page, as [`Chat::last_page`] read it. Called where the page is
