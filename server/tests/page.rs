@@ -106,6 +106,53 @@ async fn the_official_client_is_served_where_nodes_socket_io_serves_it() {
     server.stop().await;
 }
 
+/// The page's client script goes to a brotli client compressed once at brotli's best, as its own
+/// representation: the same script, under its own ETag.
+#[tokio::test]
+async fn the_minified_client_goes_out_compressed_ahead_to_brotli_clients() {
+    let history = support::history();
+    let server = TestServer::start(&history).await;
+    let client = reqwest::Client::new();
+    let url = format!("{}/socket.io/socket.io.min.js", server.url());
+    let fetch = |encoding: &'static str, etag: Option<header::HeaderValue>| {
+        let request = client.get(&url).header(header::ACCEPT_ENCODING, encoding);
+        match etag {
+            Some(etag) => request.header(header::IF_NONE_MATCH, etag),
+            None => request,
+        }
+        .send()
+    };
+
+    let plain = fetch("identity", None).await.unwrap();
+    let plain_etag = plain.headers()[header::ETAG].clone();
+    let script = plain.bytes().await.unwrap();
+
+    let compressed = fetch("gzip, deflate, br", None).await.unwrap();
+    assert_eq!(compressed.status(), StatusCode::OK);
+    let headers = compressed.headers().clone();
+    assert_eq!(headers[header::CONTENT_ENCODING], "br");
+    assert_eq!(headers[header::VARY], "accept-encoding");
+    assert_ne!(headers[header::ETAG], plain_etag, "another representation");
+    let body = compressed.bytes().await.unwrap();
+    let mut unpacked = Vec::new();
+    brotli::BrotliDecompress(&mut &body[..], &mut unpacked).unwrap();
+    assert_eq!(unpacked, script);
+    assert!(body.len() * 3 < script.len(), "{} bytes", body.len());
+
+    let cached = fetch("br", Some(headers[header::ETAG].clone()))
+        .await
+        .unwrap();
+    assert_eq!(cached.status(), StatusCode::NOT_MODIFIED);
+    let stale = fetch("br", Some(plain_etag)).await.unwrap();
+    assert_eq!(
+        stale.status(),
+        StatusCode::OK,
+        "the plain ETag is not the brotli copy's"
+    );
+    assert_eq!(stale.headers()[header::CONTENT_ENCODING], "br");
+    server.stop().await;
+}
+
 #[tokio::test]
 async fn unknown_paths_and_bad_room_names_are_404() {
     let history = support::history();

@@ -1,6 +1,7 @@
 //! Routes that are not pages, and request plumbing.
 
 pub mod client_script;
+pub mod content_coding;
 #[cfg(feature = "embedded-site")]
 pub mod embedded_site;
 pub mod engine;
