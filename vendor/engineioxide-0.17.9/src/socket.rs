@@ -362,7 +362,11 @@ where
         #[cfg(feature = "tracing")]
         tracing::debug!(sid = ?self.id, "heartbeat sender routine started");
 
-        let mut interval_tick = tokio::time::interval(interval);
+        // The first ping one interval after the handshake, as engine.io sends it: a ping at once
+        // would answer a client's first long-poll with nothing but itself, ahead of the packets
+        // the handshake is about to queue (the namespace's connect, first of all).
+        let start = tokio::time::Instant::now() + interval;
+        let mut interval_tick = tokio::time::interval_at(start, interval);
         interval_tick.tick().await;
         // Some clients send the pong packet in first. If that happens, we should consume it.
         heartbeat_rx.try_recv().ok();

@@ -20,7 +20,7 @@ use tokio::sync::mpsc;
 
 mod fixture;
 
-use fixture::{create_server, create_ws_connection, send_req};
+use fixture::{create_server, create_ws_connection, send_req, send_req_raw};
 use tokio_tungstenite::tungstenite::Message;
 
 use crate::fixture::{create_polling_connection, create_ws_upgrade_connection};
@@ -85,6 +85,56 @@ pub async fn ws_server_closing() {
     assert!(socket.is_closed());
 }
 
+/// The first ping waits one interval, as engine.io's does: a client's first long-poll carries
+/// what the handshake queued (a namespace's connect, say), not a ping on its own. On a paused
+/// clock, so the interval is exact.
+#[tokio::test(start_paused = true)]
+pub async fn the_first_ping_waits_one_interval() {
+    let (socket_tx, mut socket_rx) = mpsc::channel(1);
+    let mut svc = create_server(CloseHandler { socket_tx }).await;
+    let sid = create_polling_connection(&mut svc).await;
+    let connected = tokio::time::Instant::now();
+    let _socket = socket_rx.recv().await.unwrap();
+
+    let poll = send_req_raw(
+        &mut svc,
+        format!("transport=polling&sid={sid}"),
+        http::Method::GET,
+        None,
+    );
+    assert_eq!(poll.await, "2");
+    assert!(
+        connected.elapsed() >= Duration::from_millis(300),
+        "pinged {:?} after the handshake, within the interval",
+        connected.elapsed()
+    );
+}
+
+/// Until the client's probe arrives on its new websocket, polling carries packets as before, as
+/// engine.io's does: a websocket that is open but not yet probed holds nothing back.
+#[tokio::test]
+pub async fn polling_carries_packets_until_the_websocket_is_probed() {
+    let (socket_tx, mut socket_rx) = mpsc::channel(1);
+    let mut svc = create_server(CloseHandler { socket_tx }).await;
+    let sid = create_polling_connection(&mut svc).await;
+    let socket = socket_rx.recv().await.unwrap();
+    let _ws = create_ws_upgrade_connection(&mut svc, sid.parse().unwrap()).await;
+    // Time for the server to take the websocket in and wait for its probe.
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    socket.emit("hello").unwrap();
+
+    let poll = send_req_raw(
+        &mut svc,
+        format!("transport=polling&sid={sid}"),
+        http::Method::GET,
+        None,
+    );
+    let payload = tokio::time::timeout(Duration::from_secs(5), poll)
+        .await
+        .expect("the poll hung");
+    assert_eq!(payload, "4hello");
+}
+
 /// Same as [`ws_server_closing`] but for polling with a long-poll request in-flight.
 #[tokio::test]
 pub async fn polling_server_closing_pending_poll() {
@@ -93,17 +143,8 @@ pub async fn polling_server_closing_pending_poll() {
     let sid = create_polling_connection(&mut svc).await;
     let socket = socket_rx.recv().await.unwrap();
 
-    // Drain the first buffered ping so the next poll actually blocks.
-    send_req(
-        &mut svc,
-        format!("transport=polling&sid={sid}"),
-        http::Method::GET,
-        None,
-    )
-    .await;
-
-    // Start a long-poll: the buffer is empty so it blocks waiting for the next packet while holding
-    // the internal channel lock.
+    // Start a long-poll: the buffer is empty (the first ping is an interval away) so it blocks
+    // waiting for the next packet while holding the internal channel lock.
     let poll = tokio::spawn(send_req(
         &mut svc,
         format!("transport=polling&sid={sid}"),
@@ -133,7 +174,9 @@ pub async fn polling_heartbeat_timeout() {
     let mut svc = create_server(MyHandler { disconnect_tx }).await;
     create_polling_connection(&mut svc).await;
 
-    let data = tokio::time::timeout(Duration::from_millis(500), rx.recv())
+    // The first ping goes out one interval (300 ms) after the handshake, and goes unanswered
+    // for the timeout (200 ms).
+    let data = tokio::time::timeout(Duration::from_millis(1000), rx.recv())
         .await
         .expect("timeout waiting for DisconnectReason::HeartbeatTimeout")
         .unwrap();
@@ -147,7 +190,9 @@ pub async fn ws_heartbeat_timeout() {
     let mut svc = create_server(MyHandler { disconnect_tx }).await;
     let _stream = create_ws_connection(&mut svc).await;
 
-    let data = tokio::time::timeout(Duration::from_millis(500), rx.recv())
+    // The first ping goes out one interval (300 ms) after the handshake, and goes unanswered
+    // for the timeout (200 ms).
+    let data = tokio::time::timeout(Duration::from_millis(1000), rx.recv())
         .await
         .expect("timeout waiting for DisconnectReason::HeartbeatTimeout")
         .unwrap();
@@ -194,21 +239,8 @@ pub async fn ws_upgrade_abandoned_parked_heartbeat_timeout() {
         .build();
     let mut svc = EngineIoService::with_config(Arc::new(MyHandler { disconnect_tx }), config);
 
+    // The heartbeat is parked until its first ping, an interval after the handshake.
     let sid = create_polling_connection(&mut svc).await;
-    send_req(
-        &mut svc,
-        format!("transport=polling&sid={sid}"),
-        http::Method::GET,
-        None,
-    )
-    .await; // drain the first ping; the heartbeat is now waiting for the pong.
-    send_req(
-        &mut svc,
-        format!("transport=polling&sid={sid}"),
-        http::Method::POST,
-        Some("3".into()),
-    )
-    .await; // pong — the heartbeat consumes it and parks between pings.
     let _stream = create_ws_upgrade_connection(&mut svc, sid.parse().unwrap()).await;
 
     let data = tokio::time::timeout(Duration::from_secs(1), rx.recv())
@@ -262,13 +294,6 @@ pub async fn multiple_http_polling() {
     let (disconnect_tx, mut rx) = mpsc::channel(10);
     let mut svc = create_server(MyHandler { disconnect_tx }).await;
     let sid = create_polling_connection(&mut svc).await;
-    send_req(
-        &mut svc,
-        format!("transport=polling&sid={sid}"),
-        http::Method::GET,
-        None,
-    )
-    .await; // we eat the first ping from the server.
 
     tokio::spawn(futures_util::future::join_all(vec![
         send_req(

@@ -401,21 +401,6 @@ where
     #[cfg(feature = "tracing")]
     tracing::debug!("starting websocket connection upgrade");
 
-    // The socket is upgrading, from now on all polling
-    // request will return a `Packet::Noop`
-    socket.start_upgrade();
-
-    // We send a last Noop request to close a potential waiting polling request.
-    socket
-        .internal_tx
-        .send(Box::new(smallvec![Packet::Noop]))
-        .await
-        .map_err(|_| Error::Upgrade)?;
-
-    // wait for any current polling connection to finish by waiting for the socket to be unlocked
-    // All other polling connection will be immediately closed with a NOOP packet.
-    let _lock = socket.internal_rx.lock().await;
-
     // Fetch the next packet from the ws stream, it should be a PingUpgrade packet
     let msg = match ws.next().await {
         Some(Ok(Message::Text(d))) => d,
@@ -431,6 +416,26 @@ where
         }
         p => Err(Error::BadPacket(p))?,
     };
+
+    // Only now, as engine.io does, the polling transport stops carrying packets: until the probe,
+    // the websocket may never work, and packets queued meanwhile (a namespace's connect reply to
+    // the client's first POST, say) still go out on the pending poll instead of waiting for the
+    // upgrade to finish.
+
+    // The socket is upgrading, from now on all polling
+    // request will return a `Packet::Noop`
+    socket.start_upgrade();
+
+    // We send a last Noop request to close a potential waiting polling request.
+    socket
+        .internal_tx
+        .send(Box::new(smallvec![Packet::Noop]))
+        .await
+        .map_err(|_| Error::Upgrade)?;
+
+    // wait for any current polling connection to finish by waiting for the socket to be unlocked
+    // All other polling connection will be immediately closed with a NOOP packet.
+    let _lock = socket.internal_rx.lock().await;
 
     // Fetch the next packet from the ws stream, it should be an Upgrade packet
     let msg = match ws.next().await {
