@@ -46,15 +46,12 @@ pub fn file(method: &Method, path: &str, headers: &HeaderMap) -> Option<Response
         .map(|byte| format!("{byte:02x}"))
         .collect();
     let etag = HeaderValue::try_from(format!("\"{hash}\"")).ok()?;
+    let vary = (header::VARY, HeaderValue::from_static("accept-encoding"));
     if headers.get(header::IF_NONE_MATCH) == Some(&etag) {
-        return Some((StatusCode::NOT_MODIFIED, [(header::ETAG, etag)]).into_response());
+        return Some((StatusCode::NOT_MODIFIED, [(header::ETAG, etag), vary]).into_response());
     }
     let mut response = (
-        [
-            (header::CONTENT_TYPE, mime),
-            (header::ETAG, etag),
-            (header::VARY, HeaderValue::from_static("accept-encoding")),
-        ],
+        [(header::CONTENT_TYPE, mime), (header::ETAG, etag), vary],
         file.data,
     )
         .into_response();
