@@ -23,8 +23,8 @@ pub async fn post_message(room: String, text: String) -> Result<(), ServerFnErro
 
 /// A server function's answer as JSON, read in the browser by the browser's own `JSON.parse`
 /// (through `serde-wasm-bindgen`, which the socket's payloads use already), so that the page's
-/// WASM carries no JSON parser: `serde_json`'s decoder is ≈ 5 % of it (`docs/BENCHMARKS.md`).
-/// The wire is plain JSON as before, what the terminal client and `curl` read.
+/// WASM carries no JSON parser (13 KB of its brotli, `docs/BENCHMARKS.md`). On the wire it is
+/// plain JSON, which the terminal client and `curl` read.
 pub type BrowserJson = leptos::server_fn::codec::Post<BrowserJsonEncoding>;
 
 /// The encoding of [`BrowserJson`].

@@ -10,14 +10,14 @@ use std::sync::LazyLock;
 
 use axum::{
     body::Bytes,
-    http::{header, HeaderMap, HeaderValue, StatusCode},
-    response::{IntoResponse, Response},
+    http::{header, HeaderMap, HeaderValue},
+    response::Response,
     routing::get,
     Router,
 };
 use protocol::{CLIENT_SCRIPT_FULL_PATH, CLIENT_SCRIPT_PATH};
 
-use super::content_coding::accepts_brotli;
+use super::content_coding::{accepts_brotli, representation};
 
 /// The socket.io-client version vendored under `vendor/` (a macro, so `concat!` can use it).
 macro_rules! client_version {
@@ -76,15 +76,14 @@ pub fn routes() -> Router {
         )
 }
 
-/// `body`, already in `encoding` (`None`: as is), or 304 to a client that holds `etag`.
+/// `body`, already in `encoding` (`None`: as is), as [`representation`] answers.
 fn script(
     request: &HeaderMap,
     body: Bytes,
     etag: &'static str,
     encoding: Option<&'static str>,
 ) -> Response {
-    let etag = HeaderValue::from_static(etag);
-    let mut headers = HeaderMap::from_iter([
+    let headers = HeaderMap::from_iter([
         (
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/javascript; charset=utf-8"),
@@ -93,14 +92,13 @@ fn script(
             header::CACHE_CONTROL,
             HeaderValue::from_static("public, max-age=0"),
         ),
-        (header::ETAG, etag.clone()),
-        (header::VARY, HeaderValue::from_static("accept-encoding")),
     ]);
-    if request.get(header::IF_NONE_MATCH) == Some(&etag) {
-        return (StatusCode::NOT_MODIFIED, headers).into_response();
-    }
-    if let Some(encoding) = encoding {
-        headers.insert(header::CONTENT_ENCODING, HeaderValue::from_static(encoding));
-    }
-    (headers, body).into_response()
+    let encoding = encoding.map(HeaderValue::from_static);
+    representation(
+        request,
+        HeaderValue::from_static(etag),
+        headers,
+        encoding,
+        body,
+    )
 }

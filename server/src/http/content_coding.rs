@@ -1,8 +1,34 @@
-//! Which content coding a client takes, for the responses the server compresses once ahead of
-//! time rather than per response: the official client script, and the embedded build's site.
-//! Written here because tower-http keeps the parser its `ServeDir` and compression use private.
+//! Which content coding a client takes, and the answer for one representation, for the
+//! responses the server compresses once ahead of time rather than per response: the official
+//! client script ([`super::client_script`]), and the embedded build's site (`embedded_site`,
+//! feature `embedded-site`). Written here because tower-http keeps the parser its `ServeDir`
+//! and compression use private.
 
-use axum::http::{header, HeaderMap};
+use axum::{
+    http::{header, HeaderMap, HeaderValue, StatusCode},
+    response::{IntoResponse, Response},
+};
+
+/// One representation of a resource: `304` to a client that holds its `etag`, else `body`
+/// (in the coding `encoding` names, if any) with `headers` and the ETag. Either way with
+/// `Vary: accept-encoding`, since which representation goes out depends on it.
+pub fn representation(
+    request: &HeaderMap,
+    etag: HeaderValue,
+    mut headers: HeaderMap,
+    encoding: Option<HeaderValue>,
+    body: impl IntoResponse,
+) -> Response {
+    headers.insert(header::ETAG, etag.clone());
+    headers.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
+    if request.get(header::IF_NONE_MATCH) == Some(&etag) {
+        return (StatusCode::NOT_MODIFIED, headers).into_response();
+    }
+    if let Some(encoding) = encoding {
+        headers.insert(header::CONTENT_ENCODING, encoding);
+    }
+    (headers, body).into_response()
+}
 
 /// Whether `Accept-Encoding` lists `br` without `q=0`.
 pub fn accepts_brotli(headers: &HeaderMap) -> bool {

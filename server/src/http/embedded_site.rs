@@ -12,11 +12,11 @@
 //! the `.gz` is left out (`crate::page`'s `site_files` says why).
 
 use axum::{
-    http::{header, HeaderMap, HeaderValue, Method, StatusCode},
-    response::{IntoResponse, Response},
+    http::{header, HeaderMap, HeaderValue, Method},
+    response::Response,
 };
 
-use super::content_coding::accepts_brotli;
+use super::content_coding::{accepts_brotli, representation};
 
 #[derive(rust_embed::RustEmbed)]
 #[folder = "../target/site/"]
@@ -46,19 +46,12 @@ pub fn file(method: &Method, path: &str, headers: &HeaderMap) -> Option<Response
         .map(|byte| format!("{byte:02x}"))
         .collect();
     let etag = HeaderValue::try_from(format!("\"{hash}\"")).ok()?;
-    let vary = (header::VARY, HeaderValue::from_static("accept-encoding"));
-    if headers.get(header::IF_NONE_MATCH) == Some(&etag) {
-        return Some((StatusCode::NOT_MODIFIED, [(header::ETAG, etag), vary]).into_response());
-    }
-    let mut response = (
-        [(header::CONTENT_TYPE, mime), (header::ETAG, etag), vary],
+    let content_type = HeaderMap::from_iter([(header::CONTENT_TYPE, mime)]);
+    Some(representation(
+        headers,
+        etag,
+        content_type,
+        encoding,
         file.data,
-    )
-        .into_response();
-    if let Some(encoding) = encoding {
-        response
-            .headers_mut()
-            .insert(header::CONTENT_ENCODING, encoding);
-    }
-    Some(response)
+    ))
 }
