@@ -15,7 +15,7 @@ use engineioxide::{
     service::EngineIoService,
     socket::{DisconnectReason, Socket},
 };
-use futures_util::SinkExt;
+use futures_util::{SinkExt, StreamExt};
 use tokio::sync::mpsc;
 
 mod fixture;
@@ -214,8 +214,7 @@ pub async fn ws_upgrade_abandoned_timeout() {
 
     // Establish a polling session, then open a websocket upgrade for it that never completes the
     // probe handshake while keeping the connection open (mimics a proxy that forwards the upgrade
-    // as a pooled request and never relays the `101`). The heartbeat is paused while upgrading, so
-    // without an upgrade timeout the session — and its underlying connection — would leak forever.
+    // as a pooled request and never relays the `101`). The upgrade timeout closes the session.
     let sid = create_polling_connection(&mut svc).await.parse().unwrap();
     let _stream = create_ws_upgrade_connection(&mut svc, sid).await;
 
@@ -239,9 +238,14 @@ pub async fn ws_upgrade_abandoned_parked_heartbeat_timeout() {
         .build();
     let mut svc = EngineIoService::with_config(Arc::new(MyHandler { disconnect_tx }), config);
 
-    // The heartbeat is parked until its first ping, an interval after the handshake.
+    // The heartbeat is parked until its first ping, an interval after the handshake. The client
+    // probes its websocket, which starts the upgrade (the heartbeat pauses, polls get noops), and
+    // never sends `upgrade`.
     let sid = create_polling_connection(&mut svc).await;
-    let _stream = create_ws_upgrade_connection(&mut svc, sid.parse().unwrap()).await;
+    let mut stream = create_ws_upgrade_connection(&mut svc, sid.parse().unwrap()).await;
+    stream.send(Message::Text("2probe".into())).await.unwrap();
+    let pong = stream.next().await.unwrap().unwrap();
+    assert_eq!(pong, Message::Text("3probe".into()));
 
     let data = tokio::time::timeout(Duration::from_secs(1), rx.recv())
         .await
