@@ -193,8 +193,12 @@ async fn websocket(base: &str, auth: &str, local: Option<IpAddr>) -> Result<Clie
     let tcp = socket.connect(server).await?;
     tcp.set_nodelay(true)?;
     let url = format!("ws://{host}/socket.io/?EIO=4&transport=websocket");
-    // Small buffers: most connections are idle, and every byte counts 20,000 times.
+    // Small buffers: most connections are idle, and every byte counts 20,000 times. The read
+    // buffer also costs time: tungstenite zero-fills all of it before every read, and at its
+    // default (128 KiB) that made the generator, not the server, the bottleneck of a crowd's
+    // connects (docs/BENCHMARKS.md, "Connect p99").
     let config = WebSocketConfig::default()
+        .read_buffer_size(4 * 1024)
         .write_buffer_size(0)
         .max_message_size(Some(1 << 20));
     let (mut stream, _) = client_async_with_config(url, tcp, Some(config)).await?;
