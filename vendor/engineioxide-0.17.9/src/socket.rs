@@ -71,7 +71,7 @@ use futures_util::FutureExt;
 use http::request::Parts;
 use smallvec::{SmallVec, smallvec};
 use tokio::sync::{
-    Mutex,
+    Mutex, Notify,
     mpsc::{self, Receiver, error::TrySendError},
     watch,
 };
@@ -227,12 +227,11 @@ where
     /// message is retained; subsequent volatile sends overwrite the previous one.
     volatile_tx: watch::Sender<Option<Packets>>,
 
-    /// Internal channel to receive Pong [`Packets`](Packet) (v4 protocol) or Ping (v3 protocol) in the heartbeat job
-    /// which is running in a separate task
-    heartbeat_rx: Mutex<Receiver<()>>,
-    /// Channel to send Ping [`Packets`](Packet) (v4 protocol) or Ping (v3 protocol) from the connexion to the heartbeat job
-    /// which is running in a separate task
-    pub(crate) heartbeat_tx: mpsc::Sender<()>,
+    /// Tells the heartbeat job, running in a separate task, that a Pong (v4 protocol) or Ping
+    /// (v3 protocol) arrived ([`Socket::heartbeat_received`]). A `Notify` rather than a channel
+    /// of `()`: it keeps one pending signal as a channel of capacity 1 did, inline, where the
+    /// channel cost every socket ≈ 0.5 KiB of its own allocations.
+    heartbeat: Notify,
 
     /// A cancellation token that will be triggered when the socket is being closed.
     pub(crate) cancellation_token: CancellationToken,
@@ -262,7 +261,6 @@ where
         supports_binary: bool,
     ) -> Self {
         let (internal_tx, internal_rx) = mpsc::channel(config.max_buffer_size);
-        let (heartbeat_tx, heartbeat_rx) = mpsc::channel(1);
         let (volatile_tx, volatile_rx) = watch::channel(None);
 
         Self {
@@ -276,8 +274,7 @@ where
 
             volatile_tx,
 
-            heartbeat_rx: Mutex::new(heartbeat_rx),
-            heartbeat_tx,
+            heartbeat: Notify::new(),
             cancellation_token: CancellationToken::new(),
 
             close_fn,
@@ -354,11 +351,6 @@ where
     ///
     /// If the client does not respond within the timeout, the connection is closed.
     async fn heartbeat_job_v4(&self, interval: Duration, timeout: Duration) -> Result<(), Error> {
-        let mut heartbeat_rx = self
-            .heartbeat_rx
-            .try_lock()
-            .expect("Pong rx should be locked only once");
-
         #[cfg(feature = "tracing")]
         tracing::debug!(sid = ?self.id, "heartbeat sender routine started");
 
@@ -369,7 +361,7 @@ where
         let mut interval_tick = tokio::time::interval_at(start, interval);
         interval_tick.tick().await;
         // Some clients send the pong packet in first. If that happens, we should consume it.
-        heartbeat_rx.try_recv().ok();
+        self.heartbeat.notified().now_or_never();
         loop {
             // If we are currently upgrading we should pause the heartbeat process
             if self.is_upgrading() {
@@ -387,10 +379,9 @@ where
             #[cfg(feature = "tracing")]
             tracing::trace!(sid = ?self.id, "waiting for pong");
 
-            tokio::time::timeout(timeout, heartbeat_rx.recv())
+            tokio::time::timeout(timeout, self.heartbeat.notified())
                 .await
-                .map_err(|_| Error::HeartbeatTimeout)?
-                .ok_or(Error::HeartbeatTimeout)?;
+                .map_err(|_| Error::HeartbeatTimeout)?;
 
             #[cfg(feature = "tracing")]
             tracing::trace!(sid = ?self.id, "pong received");
@@ -401,19 +392,13 @@ where
 
     #[cfg(feature = "v3")]
     async fn heartbeat_job_v3(&self, interval: Duration, timeout: Duration) -> Result<(), Error> {
-        let mut heartbeat_rx = self
-            .heartbeat_rx
-            .try_lock()
-            .expect("Pong rx should be locked only once");
-
         #[cfg(feature = "tracing")]
         tracing::debug!(sid = ?self.id, "heartbeat receiver routine started");
 
         loop {
-            tokio::time::timeout(interval + timeout, heartbeat_rx.recv())
+            tokio::time::timeout(interval + timeout, self.heartbeat.notified())
                 .await
-                .map_err(|_| Error::HeartbeatTimeout)?
-                .ok_or(Error::HeartbeatTimeout)?;
+                .map_err(|_| Error::HeartbeatTimeout)?;
 
             #[cfg(feature = "tracing")]
             tracing::trace!(sid = ?self.id, "ping received, sending pong");
@@ -421,6 +406,13 @@ where
                 .try_send(Box::new(smallvec![Packet::Pong]))
                 .map_err(|_| Error::HeartbeatTimeout)?;
         }
+    }
+
+    /// A Pong (v4 protocol) or Ping (v3 protocol) arrived: the heartbeat job takes it when it
+    /// next waits for one. A signal already pending means the client is already known to be
+    /// alive, and is kept as it is.
+    pub(crate) fn heartbeat_received(&self) {
+        self.heartbeat.notify_one();
     }
 
     /// Returns true if the [`Socket`] has a websocket [`TransportType`]
@@ -568,8 +560,7 @@ impl<D: Default + Send + Sync + 'static> std::fmt::Debug for Socket<D> {
             .field("conn", &self.transport)
             .field("internal_rx", &self.internal_rx)
             .field("internal_tx", &self.internal_tx)
-            .field("heartbeat_rx", &self.heartbeat_rx)
-            .field("heartbeat_tx", &self.heartbeat_tx)
+            .field("heartbeat", &self.heartbeat)
             .field("cancellation_token", &self.cancellation_token)
             .field("req_data", &self.req_parts)
             .finish()
@@ -617,7 +608,6 @@ where
         buffer_size: usize,
     ) -> (Arc<Socket<D>>, tokio::sync::mpsc::Receiver<Packet>) {
         let (internal_tx, internal_rx) = mpsc::channel(buffer_size);
-        let (heartbeat_tx, heartbeat_rx) = mpsc::channel(1);
         let (volatile_tx, volatile_rx) = watch::channel(None);
 
         let sock = Self {
@@ -631,8 +621,7 @@ where
 
             volatile_tx,
 
-            heartbeat_rx: Mutex::new(heartbeat_rx),
-            heartbeat_tx,
+            heartbeat: Notify::new(),
             cancellation_token: CancellationToken::new(),
             close_fn,
 
@@ -667,5 +656,42 @@ mod packets_tests {
     fn a_channel_slot_is_one_pointer() {
         assert_eq!(std::mem::size_of::<Packets>(), std::mem::size_of::<usize>());
         assert!(std::mem::size_of::<PacketBuf>() >= 16 * std::mem::size_of::<usize>());
+    }
+}
+
+#[cfg(all(test, feature = "__test_harness"))]
+mod heartbeat_tests {
+    use super::*;
+
+    /// The transports' signal reaches the heartbeat job: a pong keeps the session through its
+    /// ping, and the next ping without one closes it one timeout later, not before.
+    #[tokio::test(start_paused = true)]
+    async fn a_pong_keeps_the_session_until_a_ping_goes_unanswered() {
+        let (interval, timeout) = (Duration::from_secs(25), Duration::from_secs(20));
+        let (closed_tx, mut closed) = mpsc::unbounded_channel();
+        let socket = Socket::<()>::new_dummy(
+            Sid::new(),
+            Box::new(move |_, reason| {
+                closed_tx.send(reason).ok();
+            }),
+        );
+        socket.clone().spawn_heartbeat(interval, timeout);
+
+        // The first ping goes out at 25 s; its pong comes at 26 s.
+        tokio::time::sleep(Duration::from_secs(26)).await;
+        socket.heartbeat_received();
+
+        // Unanswered, that pong's ping would have closed the session at 45 s. The next ping
+        // (at 50 s) gets no pong: the session closes at 70 s.
+        tokio::time::sleep(Duration::from_secs(69 - 26)).await;
+        assert!(
+            closed.try_recv().is_err(),
+            "closed before the unanswered ping's timeout"
+        );
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        assert!(matches!(
+            closed.try_recv(),
+            Ok(DisconnectReason::HeartbeatTimeout)
+        ));
     }
 }
