@@ -196,7 +196,7 @@ async fn websocket(base: &str, auth: &str, local: Option<IpAddr>) -> Result<Clie
     // Small buffers: most connections are idle, and every byte counts 20,000 times. The read
     // buffer also costs time: tungstenite zero-fills all of it before every read, and at its
     // default (128 KiB) that made the generator, not the server, the bottleneck of a crowd's
-    // connects (docs/BENCHMARKS.md, "Connect p99").
+    // connects (docs/BENCHMARKS.md, the third run of 2026-12-07).
     let config = WebSocketConfig::default()
         .read_buffer_size(4 * 1024)
         .write_buffer_size(0)
