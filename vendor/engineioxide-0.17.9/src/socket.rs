@@ -77,7 +77,7 @@ use tokio::sync::{
 };
 
 pub use engineioxide_core::Sid;
-use tokio_util::sync::CancellationToken;
+use tokio_util::{future::FutureExt as _, sync::CancellationToken};
 
 /// A [`DisconnectReason`] represents the reason why a [`Socket`] was closed.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -310,22 +310,33 @@ where
     ///
     /// Keep a handle to the job so that it can be aborted when the socket is closed
     pub(crate) fn spawn_heartbeat(self: Arc<Self>, interval: Duration, timeout: Duration) {
-        let cancellation_token = self.cancellation_token.clone();
+        tokio::spawn(self.heartbeat(interval, timeout));
+    }
 
-        tokio::spawn(
-            cancellation_token
-                .run_until_cancelled_owned(async move {
-                    if let Err(_e) = self.heartbeat_job(interval, timeout).await {
-                        self.close(DisconnectReason::HeartbeatTimeout);
-                        #[cfg(feature = "tracing")]
-                        tracing::debug!(id = ?self.id, "heartbeat error: {_e}");
-                    }
-                })
-                .inspect(|_v| {
-                    #[cfg(feature = "tracing")]
-                    tracing::debug!(aborted = _v.is_none(), "heartbeat job completed");
-                }),
-        );
+    /// The heartbeat job until the socket closes, as its task runs it.
+    ///
+    /// Stopped by the cancellation token through `with_cancellation_token_owned`, a plain
+    /// future, rather than the token's `run_until_cancelled_owned`: that is an `async fn` over
+    /// another, which keeps three copies of the job's future, and a task is as large as its
+    /// future for the socket's whole life.
+    fn heartbeat(
+        self: Arc<Self>,
+        interval: Duration,
+        timeout: Duration,
+    ) -> impl Future<Output = ()> + Send + 'static {
+        let cancellation_token = self.cancellation_token.clone();
+        async move {
+            if let Err(_e) = self.heartbeat_job(interval, timeout).await {
+                self.close(DisconnectReason::HeartbeatTimeout);
+                #[cfg(feature = "tracing")]
+                tracing::debug!(id = ?self.id, "heartbeat error: {_e}");
+            }
+        }
+        .with_cancellation_token_owned(cancellation_token)
+        .map(|_v| {
+            #[cfg(feature = "tracing")]
+            tracing::debug!(aborted = _v.is_none(), "heartbeat job completed");
+        })
     }
 
     /// Heartbeat is sent every `interval` milliseconds by the client and the server `is` expected to respond within `timeout` milliseconds.
@@ -662,6 +673,20 @@ mod packets_tests {
 #[cfg(all(test, feature = "__test_harness"))]
 mod heartbeat_tests {
     use super::*;
+
+    /// A task is as large as its future for the socket's whole life: the heartbeat's holds its
+    /// job once.
+    #[tokio::test]
+    async fn the_heartbeat_task_holds_its_job_once() {
+        let socket = Socket::<()>::new_dummy(Sid::new(), Box::new(|_, _| {}));
+        let (interval, timeout) = (Duration::from_secs(25), Duration::from_secs(20));
+        let job = std::mem::size_of_val(&socket.heartbeat_job(interval, timeout));
+        let task = std::mem::size_of_val(&socket.clone().heartbeat(interval, timeout));
+        assert!(
+            task < 2 * job,
+            "the task's future is {task} bytes, its job's {job}"
+        );
+    }
 
     /// The transports' signal reaches the heartbeat job: a pong keeps the session through its
     /// ping, and the next ping without one closes it one timeout later, not before.

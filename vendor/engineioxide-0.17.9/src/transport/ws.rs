@@ -26,8 +26,14 @@ use tokio_util::future::FutureExt as _;
 use engineioxide_core::{Packet, ProtocolVersion, Sid, Str, TransportType};
 
 use crate::{
-    DisconnectReason, Socket, body::ResponseBody, config::EngineIoConfig, engine::EngineIo,
-    errors::Error, handler::EngineIoHandler, socket::InternalRx, transport::make_open_packet,
+    DisconnectReason, Socket,
+    body::ResponseBody,
+    config::EngineIoConfig,
+    engine::EngineIo,
+    errors::Error,
+    handler::EngineIoHandler,
+    socket::{InternalRx, Packets},
+    transport::make_open_packet,
 };
 
 /// Create a response for websocket upgrade
@@ -102,7 +108,8 @@ pub fn new_req<R: Send + 'static, B, H: EngineIoHandler>(
 ///
 /// Sends an open packet if it is not an upgrade from a polling request
 ///
-/// Read packets from the websocket and handle them, it will block until the connection is closed
+/// Once the connection is open (or upgraded), hands it to two tasks of its own, one reading
+/// packets from the websocket and one writing to it, and returns.
 #[cfg_attr(
     feature = "tracing",
     tracing::instrument(level = "trace", name = "init_websocket", skip(engine, conn, req_data))
@@ -169,6 +176,22 @@ where
     // Pipe between websocket and internal socket channel.
     tokio::spawn(forward_to_socket::<H, S>(socket.clone(), tx));
 
+    // The read loop is a task of its own rather than the rest of this one: a task's memory is
+    // its future's largest state, which here is the upgrade's (the request, its parts, the
+    // handshake and its timeout), and an idle connection would keep it for its whole life.
+    tokio::spawn(read_until_closed::<H, S>(engine, rx, socket));
+    Ok(())
+}
+
+/// Reads packets from the websocket until it closes or the session ends, then closes the
+/// session for the reason the websocket gives.
+async fn read_until_closed<H: EngineIoHandler, S>(
+    engine: Arc<EngineIo<H>>,
+    rx: SplitStream<WebSocketStream<S>>,
+    socket: Arc<Socket<H::Data>>,
+) where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
     // pipe between internal socket channel and websocket
     match forward_to_handler(&engine, rx, &socket)
         .with_cancellation_token(&socket.cancellation_token)
@@ -192,7 +215,6 @@ where
             tracing::debug!(sid = %socket.id, "socket is closing");
         }
     }
-    Ok(())
 }
 
 /// Forwards all packets received from a websocket to a EngineIo [`Socket`]
@@ -272,39 +294,6 @@ async fn forward_to_socket<H: EngineIoHandler, S>(
         ..
     } = &mut *internal_rx;
 
-    // map a packet to a websocket message
-    // It is declared as a macro rather than a closure to avoid ownership issues
-    macro_rules! map_fn {
-            ($item:ident) => {
-                let res = match $item {
-                    Packet::Binary(bin) | Packet::BinaryV3(bin) => {
-                        if socket.protocol == ProtocolVersion::V3 {
-                            // v3 protocol requires packet type as the first byte.
-                            // This requires a new buffer. This is OK as it is only for the V3 protocol.
-                            let mut buff = Vec::with_capacity(bin.len() + 1);
-                            buff.push(0x04);
-                            buff.extend(bin);
-                            tx.feed(Message::Binary(buff.into())).await
-                        } else {
-                            tx.feed(Message::Binary(bin)).await
-                        }
-                    }
-                    // A Noop Packet maybe sent by the server to upgrade from a polling connection
-                    // In the case that the packet was not poll in time it will remain in the buffer and therefore
-                    // it should be discarded here
-                    Packet::Noop => Ok(()),
-                    _ => {
-                        let packet: String = $item.try_into().unwrap();
-                        tx.feed(Message::Text(packet.into())).await
-                    }
-                };
-                if let Err(_e) = res {
-                    #[cfg(feature = "tracing")]
-                    tracing::debug!("[sid={}] error sending packet: {}", socket.id, _e);
-                }
-            };
-        }
-
     // Forward buffered packets until the channel is closed or the session is cancelled.
     loop {
         tokio::select! {
@@ -312,13 +301,9 @@ async fn forward_to_socket<H: EngineIoHandler, S>(
             items = buffered_rx.recv() => {
                 match items {
                     Some(packets) => {
-                        for item in *packets {
-                            map_fn!(item);
-                        }
+                        feed_packets(&socket, &mut tx, packets).await;
                         while let Ok(packets) = buffered_rx.try_recv() {
-                            for item in *packets {
-                                map_fn!(item);
-                            }
+                            feed_packets(&socket, &mut tx, packets).await;
                         }
                     }
                     None => break
@@ -330,9 +315,7 @@ async fn forward_to_socket<H: EngineIoHandler, S>(
                 if let Some(packets) = val {
                     #[cfg(feature = "tracing")]
                     tracing::debug!(sid = ?socket.id, "ws volatile flush: {} packets", packets.len());
-                    for item in *packets {
-                        map_fn!(item);
-                    }
+                    feed_packets(&socket, &mut tx, packets).await;
                 }
             },
         }
@@ -347,6 +330,48 @@ async fn forward_to_socket<H: EngineIoHandler, S>(
 
     tx.flush().await.ok();
     tx.close().await.ok();
+}
+
+/// Maps packets to websocket messages and feeds them to the websocket, unflushed.
+///
+/// One function for the writer's three calls rather than code repeated at each: the writer's
+/// future would hold a packet group's iterator per call, side by side for the socket's life.
+async fn feed_packets<D, S>(
+    socket: &Socket<D>,
+    tx: &mut SplitSink<WebSocketStream<S>, Message>,
+    packets: Packets,
+) where
+    D: Default + Send + Sync + 'static,
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    for item in *packets {
+        let res = match item {
+            Packet::Binary(bin) | Packet::BinaryV3(bin) => {
+                if socket.protocol == ProtocolVersion::V3 {
+                    // v3 protocol requires packet type as the first byte.
+                    // This requires a new buffer. This is OK as it is only for the V3 protocol.
+                    let mut buff = Vec::with_capacity(bin.len() + 1);
+                    buff.push(0x04);
+                    buff.extend(bin);
+                    tx.feed(Message::Binary(buff.into())).await
+                } else {
+                    tx.feed(Message::Binary(bin)).await
+                }
+            }
+            // A Noop Packet maybe sent by the server to upgrade from a polling connection
+            // In the case that the packet was not poll in time it will remain in the buffer and therefore
+            // it should be discarded here
+            Packet::Noop => Ok(()),
+            _ => {
+                let packet: String = item.into();
+                tx.feed(Message::Text(packet.into())).await
+            }
+        };
+        if let Err(_e) = res {
+            #[cfg(feature = "tracing")]
+            tracing::debug!("[sid={}] error sending packet: {}", socket.id, _e);
+        }
+    }
 }
 /// Send a Engine.IO [`OpenPacket`] to initiate a websocket connection
 async fn init_handshake<S>(
@@ -529,6 +554,93 @@ mod tests {
             .unwrap()
             .unwrap();
         assert_eq!(msg, Message::text("4hello"));
+    }
+
+    /// Reports what the engine hands its handler, for tests to wait on.
+    #[derive(Debug)]
+    struct ReportingHandler {
+        sockets: tokio::sync::mpsc::UnboundedSender<Arc<Socket<()>>>,
+        events: tokio::sync::mpsc::UnboundedSender<String>,
+    }
+    impl EngineIoHandler for ReportingHandler {
+        type Data = ();
+        fn on_connect(self: Arc<Self>, socket: Arc<Socket<()>>) {
+            self.sockets.send(socket).ok();
+        }
+        fn on_disconnect(&self, _: Arc<Socket<()>>, reason: DisconnectReason) {
+            self.events.send(format!("disconnect: {reason:?}")).ok();
+        }
+        fn on_message(self: &Arc<Self>, msg: Str, _: Arc<Socket<()>>) {
+            self.events.send(format!("message: {msg}")).ok();
+        }
+        fn on_binary(self: &Arc<Self>, _: Bytes, _: Arc<Socket<()>>) {}
+    }
+
+    /// The task that opened a websocket session does not live as long as the session: reading
+    /// and writing go on in tasks of their own after it returned.
+    #[tokio::test]
+    async fn an_open_websocket_is_served_after_its_opening_returned() {
+        let (sockets_tx, mut sockets) = tokio::sync::mpsc::unbounded_channel();
+        let (events_tx, mut events) = tokio::sync::mpsc::unbounded_channel();
+        let handler = ReportingHandler {
+            sockets: sockets_tx,
+            events: events_tx,
+        };
+        let engine = Arc::new(EngineIo::new(Arc::new(handler), EngineIoConfig::default()));
+        let (server, client) = tokio::io::duplex(1024);
+        let opening = on_init(
+            engine.clone(),
+            server,
+            ProtocolVersion::V4,
+            None,
+            Request::<()>::default().into_parts().0,
+        );
+        let mut client = WebSocketStream::from_raw_socket(client, Role::Client, None).await;
+        tokio::time::timeout(TIMEOUT, opening)
+            .await
+            .expect("the opening should return while the websocket is open")
+            .expect("the opening should succeed");
+
+        let open = tokio::time::timeout(TIMEOUT, client.next())
+            .await
+            .expect("the client should get the open packet")
+            .unwrap()
+            .unwrap();
+        assert!(open.to_text().unwrap().starts_with('0'), "{open:?}");
+
+        client.send(Message::text("4hello")).await.unwrap();
+        let event = tokio::time::timeout(TIMEOUT, events.recv()).await.unwrap();
+        assert_eq!(event.as_deref(), Some("message: hello"));
+
+        let socket = sockets
+            .try_recv()
+            .expect("the handler should have the socket");
+        socket.emit(Str::from("hi")).unwrap();
+        let reply = tokio::time::timeout(TIMEOUT, client.next())
+            .await
+            .expect("the writer should send the packet")
+            .unwrap()
+            .unwrap();
+        assert_eq!(reply, Message::text("4hi"));
+
+        client.close(None).await.unwrap();
+        let event = tokio::time::timeout(TIMEOUT, events.recv()).await.unwrap();
+        assert_eq!(event.as_deref(), Some("disconnect: TransportClose"));
+    }
+
+    /// A task is as large as its future for the socket's whole life: the writer's holds one
+    /// group of packets being fed, not one per place it feeds them from.
+    #[tokio::test]
+    async fn the_writer_holds_one_group_of_packets_at_a_time() {
+        let socket = socket();
+        let (server, _client) = ws_pair().await;
+        let (mut tx, _rx) = server.split();
+        let feeding = std::mem::size_of_val(&feed_packets(&socket, &mut tx, Box::default()));
+        let writer = std::mem::size_of_val(&forward_to_socket::<StubHandler, _>(socket, tx));
+        assert!(
+            writer < 2 * feeding,
+            "the writer's future is {writer} bytes, feeding packets {feeding}"
+        );
     }
 
     #[tokio::test]
