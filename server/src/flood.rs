@@ -22,10 +22,16 @@ use std::{
     time::{Duration, Instant},
 };
 
-use axum::{extract::ConnectInfo, http::request::Parts};
+use axum::{
+    extract::ConnectInfo,
+    http::{request::Parts, HeaderName},
+};
 use protocol::{HandshakeError, Rejection};
 
 use crate::http::transports::Peer;
+
+/// The header a trusted proxy names the client's address in ([`Flood::address_of`]).
+pub const FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
 
 /// A sustained rate with a burst on top; `None` where a setting turns the limit off.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -301,7 +307,7 @@ impl Flood {
     }
 
     /// The address a request came from, as limits count it ([`counted`]): the TCP peer, or
-    /// behind a trusted proxy the last hop of `X-Forwarded-For` (the one the proxy itself
+    /// behind a trusted proxy the last hop of [`FORWARDED_FOR`] (the one the proxy itself
     /// appended). `None` if neither is known.
     pub fn address_of(&self, request: &Parts) -> Option<IpAddr> {
         let forwarded = self
@@ -310,7 +316,7 @@ impl Flood {
             .then(|| {
                 request
                     .headers
-                    .get_all("x-forwarded-for")
+                    .get_all(FORWARDED_FOR)
                     .iter()
                     .filter_map(|value| value.to_str().ok())
                     .flat_map(|value| value.split(','))
@@ -739,7 +745,7 @@ mod tests {
     #[test]
     fn the_forwarded_address_counts_only_behind_a_trusted_proxy() {
         let (request, ()) = axum::http::Request::builder()
-            .header("x-forwarded-for", "203.0.113.9, 198.51.100.7")
+            .header(FORWARDED_FOR, "203.0.113.9, 198.51.100.7")
             .extension(ConnectInfo(Peer::detached(std::net::SocketAddr::from((
                 [127, 0, 0, 1],
                 4000,

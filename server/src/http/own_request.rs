@@ -1,15 +1,28 @@
-//! Gives a Socket.IO request its own copy of its URI and headers.
+//! Gives a Socket.IO request its own copy of its URI and of the headers read past this layer.
 //!
 //! hyper parses a request's URI and header values as slices of the connection's read buffer
 //! (8 to 16 KiB), and engineioxide keeps every socket's request parts for the socket's lifetime,
 //! so each open connection pinned a whole read buffer for a few hundred bytes of headers: about
 //! half of an idle connection's memory (see docs/BENCHMARKS.md). Copying them at the handshake
-//! releases the buffer.
+//! releases the buffer; copying only the [`KEPT_HEADERS`] keeps a browser's dozen others (its
+//! user agent, languages, cookies…) out of every socket's memory.
 
 use axum::{
     extract::{OriginalUri, Request},
-    http::{HeaderMap, HeaderValue, Uri},
+    http::{
+        header::{CONTENT_TYPE, SEC_WEBSOCKET_KEY},
+        HeaderMap, HeaderName, HeaderValue, Uri,
+    },
 };
+
+use crate::flood::FORWARDED_FOR;
+
+/// The headers an engine request keeps: all that is read of it past this layer. The engine
+/// reads `Sec-WebSocket-Key` (a websocket's handshake) and `Content-Type` (a long-poll's `POST`)
+/// as it answers the request; the chat reads [`FORWARDED_FOR`] from a socket's stored request
+/// when the socket connects ([`crate::flood::Flood::address_of`]). A handler that reads another
+/// header from `SocketRef::req_parts` needs it added here.
+pub const KEPT_HEADERS: [HeaderName; 3] = [SEC_WEBSOCKET_KEY, CONTENT_TYPE, FORWARDED_FOR];
 
 /// Only the engine's requests are kept; others need not pay for the copy.
 pub async fn own_request(mut request: Request) -> Request {
@@ -33,14 +46,17 @@ fn owned_uri(uri: &Uri) -> Uri {
 }
 
 fn owned_headers(headers: HeaderMap) -> HeaderMap {
-    let mut owned = HeaderMap::with_capacity(headers.len());
+    let kept = |name: &HeaderName| KEPT_HEADERS.contains(name);
+    let mut owned = HeaderMap::with_capacity(headers.keys().filter(|name| kept(name)).count());
     let mut name = None;
     // `into_iter` yields a name once for a run of values under it.
     for (next, value) in headers {
         if next.is_some() {
             name = next;
         }
-        let Some(name) = name.clone() else { continue };
+        let Some(name) = name.clone().filter(kept) else {
+            continue;
+        };
         let value = HeaderValue::from_bytes(value.as_bytes())
             .map(|mut copy| {
                 copy.set_sensitive(value.is_sensitive());
@@ -57,15 +73,37 @@ mod tests {
     use super::*;
 
     #[test]
-    fn copies_keep_every_value_of_every_name_in_order() {
+    fn copies_keep_every_value_of_every_kept_name_in_order() {
         let mut headers = HeaderMap::new();
-        headers.append("cookie", HeaderValue::from_static("a=1"));
-        headers.append("cookie", HeaderValue::from_static("b=2"));
-        headers.insert("origin", HeaderValue::from_static("http://127.0.0.1:3000"));
+        headers.append(FORWARDED_FOR, HeaderValue::from_static("203.0.113.9"));
+        headers.append(FORWARDED_FOR, HeaderValue::from_static("198.51.100.7"));
+        headers.insert(
+            SEC_WEBSOCKET_KEY,
+            HeaderValue::from_static("dGhlIHNhbXBsZSBub25jZQ=="),
+        );
+        headers.insert(
+            CONTENT_TYPE,
+            HeaderValue::from_static("text/plain;charset=UTF-8"),
+        );
         let owned = owned_headers(headers.clone());
         assert_eq!(owned, headers);
-        let cookies: Vec<_> = owned.get_all("cookie").iter().collect();
-        assert_eq!(cookies, ["a=1", "b=2"]);
+        let hops: Vec<_> = owned.get_all(FORWARDED_FOR).iter().collect();
+        assert_eq!(hops, ["203.0.113.9", "198.51.100.7"]);
+    }
+
+    #[test]
+    fn copies_leave_out_what_nothing_reads() {
+        let mut headers = HeaderMap::new();
+        headers.append("cookie", HeaderValue::from_static("a=1"));
+        headers.insert("user-agent", HeaderValue::from_static("Mozilla/5.0"));
+        headers.insert(
+            CONTENT_TYPE,
+            HeaderValue::from_static("text/plain;charset=UTF-8"),
+        );
+        headers.append("cookie", HeaderValue::from_static("b=2"));
+        let owned = owned_headers(headers);
+        assert_eq!(owned.len(), 1);
+        assert_eq!(owned[CONTENT_TYPE], "text/plain;charset=UTF-8");
     }
 
     #[test]
