@@ -100,9 +100,10 @@ pub async fn cluster_node(
     Ok((layer, io))
 }
 
-/// Each websocket keeps a read buffer this large for its whole life: chat messages are a few
-/// hundred bytes, larger frames just take more reads, and 3 KiB less than engineioxide's default
-/// is 3 KiB less per idle connection (docs/BENCHMARKS.md).
+/// A websocket's read buffer: chat messages are a few hundred bytes and larger frames just take
+/// more reads. It is held while frames arrive, given back while the connection waits
+/// (vendor/tungstenite-0.30.0/PATCH.md), and tungstenite zero-fills all of it before each read:
+/// engineioxide's default, 4 KiB, would be four times that work per message.
 const WS_READ_BUFFER_BYTES: usize = 1024;
 
 /// How long a new Engine.IO session may go without joining the namespace before the engine

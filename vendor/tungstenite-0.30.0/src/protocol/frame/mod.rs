@@ -189,6 +189,9 @@ impl FrameCodec {
                     // Reserve full message length only once, even for multiple
                     // loops or if WouldBlock errors cause multiple fn calls.
                     self.in_buffer.reserve(len);
+                } else if self.in_buffer.capacity() == 0 {
+                    // Given back while the stream had nothing (below): a whole read's room again.
+                    self.in_buffer.reserve(self.in_buf_max_read);
                 } else {
                     self.in_buffer.reserve(FrameHeader::MAX_SIZE);
                 }
@@ -202,7 +205,16 @@ impl FrameCodec {
             }
 
             // Not enough data in buffer.
-            if self.read_in(stream)? == 0 {
+            let read = self.read_in(stream);
+            if self.header.is_none()
+                && self.in_buffer.is_empty()
+                && read.as_ref().is_err_and(|e| e.kind() == IoErrorKind::WouldBlock)
+            {
+                // No frame is begun and the stream has nothing yet: a connection waiting for its
+                // peer does not hold its read room meanwhile. Many idle connections add up.
+                self.in_buffer = BytesMut::new();
+            }
+            if read? == 0 {
                 trace!("no frame received");
                 return Ok(None);
             }
@@ -286,19 +298,13 @@ impl FrameCodec {
             }
             self.out_buffer.drain(0..len);
         }
-        // Everything is written: give back what a large frame made the buffer grow to, so that a
-        // connection that once sent one does not keep its size for the rest of its life.
-        self.out_buffer.shrink_to(OUT_BUFFER_KEPT);
+        // Everything is written: give the buffer back, so that a connection keeps no room for
+        // frames between the times it sends some, nor the size of the largest it ever sent.
+        self.out_buffer = Vec::new();
 
         Ok(())
     }
 }
-
-/// The capacity of `out_buffer` kept once it has been written out: small frames, the usual
-/// ones, are buffered without reallocating; a larger one's room is given back after it is sent.
-/// Many idle connections each holding the room of the largest frame they ever sent (a list
-/// sent once on joining, say) add up.
-const OUT_BUFFER_KEPT: usize = 1024;
 
 #[cfg(test)]
 mod tests {
@@ -358,19 +364,63 @@ mod tests {
     }
 
     #[test]
-    fn a_large_frame_does_not_keep_its_room_once_written() {
+    fn a_frame_does_not_keep_its_room_once_written() {
         let mut sock = FrameSocket::new(Vec::new());
         let large = Frame::message(vec![0x2a; 16 * 1024], OpCode::Data(Data::Binary), true);
         sock.send(large).unwrap();
-        let kept = sock.codec.out_buffer.capacity();
-        assert!(kept <= super::OUT_BUFFER_KEPT, "{kept}");
+        assert_eq!(sock.codec.out_buffer.capacity(), 0);
 
-        // Small frames keep the room they need, and everything goes out whole and in order.
+        // The next frame takes room again, and everything goes out whole and in order.
         sock.send(Frame::ping(vec![0x04, 0x05])).unwrap();
-        assert_eq!(sock.codec.out_buffer.capacity(), kept);
+        assert_eq!(sock.codec.out_buffer.capacity(), 0);
         let (written, _) = sock.into_inner();
         assert_eq!(written.len(), 4 + 16 * 1024 + 4);
         assert_eq!(&written[written.len() - 4..], &[0x89, 0x02, 0x04, 0x05]);
+    }
+
+    /// Gives its chunks one read at a time; `None`, and the end, are "nothing yet".
+    struct Trickle(std::collections::VecDeque<Option<Vec<u8>>>);
+
+    impl std::io::Read for Trickle {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            match self.0.pop_front().flatten() {
+                Some(chunk) => {
+                    assert!(chunk.len() <= buf.len(), "a chunk larger than the read");
+                    buf[..chunk.len()].copy_from_slice(&chunk);
+                    Ok(chunk.len())
+                }
+                None => Err(std::io::ErrorKind::WouldBlock.into()),
+            }
+        }
+    }
+
+    fn would_block(read: Result<Option<Frame>, Error>) -> bool {
+        matches!(read, Err(Error::Io(e)) if e.kind() == std::io::ErrorKind::WouldBlock)
+    }
+
+    #[test]
+    fn a_reader_waiting_for_a_frame_does_not_keep_its_room() {
+        let second = [0x82, 0x04, 0x0a, 0x0b, 0x0c, 0x0d];
+        let mut sock = FrameSocket::new(Trickle(
+            [
+                Some(vec![0x82, 0x02, 0x01, 0x02]),
+                None,
+                Some(second[..3].to_vec()),
+                None,
+                Some(second[3..].to_vec()),
+            ]
+            .into(),
+        ));
+        assert_eq!(sock.read(None).unwrap().unwrap().into_payload(), &[0x01, 0x02][..]);
+
+        // Nothing begun, nothing to read: the room is given back.
+        assert!(would_block(sock.read(None)));
+        assert_eq!(sock.codec.in_buffer.capacity(), 0);
+
+        // Half a frame is kept, with room for the rest, until the rest comes.
+        assert!(would_block(sock.read(None)));
+        assert!(sock.codec.in_buffer.capacity() > 0);
+        assert_eq!(sock.read(None).unwrap().unwrap().into_payload(), &[0x0a, 0x0b, 0x0c, 0x0d][..]);
     }
 
     #[test]
