@@ -195,10 +195,11 @@ struct Addresses {
 /// walk over the map at most this often, and forgotten addresses stay at most this long.
 const SWEEP_EVERY: Duration = Duration::from_secs(1);
 
-/// The node's flood control.
+/// The node's flood control. A clone shares the original's limits and counts: every admitted
+/// connection's place ([`Admission`]) keeps one for the connection's life.
 #[derive(Clone)]
 pub struct Flood {
-    limits: FloodLimits,
+    limits: Arc<FloodLimits>,
     addresses: Arc<Mutex<Addresses>>,
 }
 
@@ -301,7 +302,7 @@ impl Flood {
             swept_at: Instant::now(),
         };
         Self {
-            limits,
+            limits: Arc::new(limits),
             addresses: Arc::new(Mutex::new(addresses)),
         }
     }

@@ -88,7 +88,7 @@ pub async fn build(config: &Config) -> anyhow::Result<Server> {
             .await
             .context("cannot read or keep the identity secret in the message store")?,
     };
-    let chat = Chat {
+    let chat = Chat::new(chat::Shared {
         limits: config.limits(),
         store,
         link: Default::default(),
@@ -97,9 +97,9 @@ pub async fn build(config: &Config) -> anyhow::Result<Server> {
         flood: flood::Flood::new(config.flood_limits()),
         issuer: identity::Issuer::new(secret.as_bytes()),
         transports: Default::default(),
-        node_room: None,
+        node_room: config.redis_url.is_some().then(chat::new_node_room),
         writes: Default::default(),
-    };
+    });
     let grace = config.shutdown_grace();
     let stalled_reader = config.stalled_reader();
     let writes = chat.writes.clone();

@@ -97,6 +97,35 @@ async fn messages_cross_nodes_in_every_direction_in_order() {
     }
 }
 
+/// The page's form, posted without JavaScript, goes through the same delivery as a socket's
+/// message: to the room on every node, not only on the node that took the post.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_plain_form_post_reaches_the_room_on_every_node() {
+    if cluster::skipped() {
+        return;
+    }
+    let cluster = Cluster::start(2).await;
+    let [first, second] = &cluster.nodes[..] else {
+        unreachable!()
+    };
+    let (mut listener, _) = enter(second, Transport::Websocket, "Ana").await;
+
+    let response = reqwest::Client::new()
+        .post(format!("{}/api/enviar", first.url()))
+        .header(
+            reqwest::header::CONTENT_TYPE,
+            "application/x-www-form-urlencoded",
+        )
+        .body("room=general&text=desde+el+formulario")
+        .send()
+        .await
+        .unwrap();
+    assert!(response.status().is_success(), "{}", response.status());
+
+    let relayed = listener.next_message().await;
+    assert_eq!(relayed.text, "desde el formulario");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn presence_typing_and_rooms_cross_nodes_and_count_people_once() {
     if cluster::skipped() {

@@ -5,6 +5,8 @@
 
 pub mod delivery;
 
+use std::{ops::Deref, sync::Arc};
+
 use tokio_util::task::TaskTracker;
 
 use crate::{
@@ -29,10 +31,35 @@ impl Limits {
     }
 }
 
+/// A new name for this node's room in a cluster ([`Shared::node_room`]): a control character
+/// first, so that no room or tag a client names is like it.
+pub fn new_node_room() -> String {
+    format!("\u{1}node\u{1}{}", crate::identity::new_secret())
+}
+
 /// Everything the chat's parts share: the app state of the socket handlers, the server
-/// functions, the operations routes and the cluster's catch-up.
+/// functions, the operations routes and the cluster's catch-up. A clone is a reference count:
+/// every socket's write queue keeps one for the socket's life, and every handler call takes one
+/// (socketioxide's `State`).
 #[derive(Clone)]
-pub struct Chat {
+pub struct Chat(Arc<Shared>);
+
+impl Chat {
+    pub fn new(shared: Shared) -> Self {
+        Self(Arc::new(shared))
+    }
+}
+
+impl Deref for Chat {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+/// What a [`Chat`] shares.
+pub struct Shared {
     pub limits: Limits,
     pub store: Store,
     pub link: Link,
@@ -41,9 +68,9 @@ pub struct Chat {
     pub flood: Flood,
     pub issuer: Issuer,
     pub transports: Transports,
-    /// In a cluster, a room every socket of this node joins: a broadcast that excepts it reaches
-    /// the other nodes' sockets only (this node's get a message before it goes to Redis, which
-    /// may fail: [`delivery`]).
+    /// In a cluster, a room every socket of this node joins ([`new_node_room`]): a broadcast that
+    /// excepts it reaches the other nodes' sockets only (this node's get a message before it
+    /// goes to Redis, which may fail: [`delivery`]).
     pub node_room: Option<String>,
     /// Messages being stored and relayed: a stopping server waits for them (within its grace
     /// period) so that none is cut off between its sender's event and the store.

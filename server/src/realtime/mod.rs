@@ -83,11 +83,9 @@ pub fn single_node(chat: Chat) -> (SocketIoLayer, SocketIo) {
 
 /// One node of a cluster: rooms, broadcasts and presence shared through Redis at `redis_url`.
 pub async fn cluster_node(
-    mut chat: Chat,
+    chat: Chat,
     redis_url: &str,
 ) -> Result<(SocketIoLayer<cluster::Adapter>, ClusterIo), ClusterError> {
-    // A control character first: no room or tag is named like it.
-    chat.node_room = Some(format!("\u{1}node\u{1}{}", crate::identity::new_secret()));
     let (adapter, reconnections) = cluster::connect(redis_url, &chat.link).await?;
     let (layer, io) = configured(&chat)
         .with_state(chat.clone())
