@@ -1,21 +1,27 @@
-//! Gives a Socket.IO request its own copy of its URI and of the headers read past this layer.
+//! Gives a Socket.IO request its own copy of its URI and of the headers read past this layer,
+//! and only the extensions read past it.
 //!
 //! hyper parses a request's URI and header values as slices of the connection's read buffer
 //! (8 to 16 KiB), and engineioxide keeps every socket's request parts for the socket's lifetime,
 //! so each open connection pinned a whole read buffer for a few hundred bytes of headers: about
 //! half of an idle connection's memory (see docs/BENCHMARKS.md). Copying them at the handshake
 //! releases the buffer; copying only the [`KEPT_HEADERS`] keeps a browser's dozen others (its
-//! user agent, languages, cookies…) out of every socket's memory.
+//! user agent, languages, cookies…) out of every socket's memory, and [`kept_extensions`] the
+//! router's (the original URI, path parameters).
 
 use axum::{
-    extract::{OriginalUri, Request},
+    extract::{ConnectInfo, Request},
     http::{
         header::{CONTENT_TYPE, SEC_WEBSOCKET_KEY},
-        HeaderMap, HeaderName, HeaderValue, Uri,
+        Extensions, HeaderMap, HeaderName, HeaderValue, Uri,
     },
 };
+use hyper::upgrade::OnUpgrade;
 
-use crate::flood::FORWARDED_FOR;
+use crate::{
+    flood::{Arrival, FORWARDED_FOR},
+    http::transports::Peer,
+};
 
 /// The headers an engine request keeps: all that is read of it past this layer. The engine
 /// reads `Sec-WebSocket-Key` (a websocket's handshake) and `Content-Type` (a long-poll's `POST`)
@@ -27,14 +33,10 @@ pub const KEPT_HEADERS: [HeaderName; 3] = [SEC_WEBSOCKET_KEY, CONTENT_TYPE, FORW
 /// Only the engine's requests are kept; others need not pay for the copy.
 pub async fn own_request(mut request: Request) -> Request {
     if super::is_engine_path(request.uri().path()) {
-        let uri = owned_uri(request.uri());
-        // axum's router keeps a copy of the URI as it came, a slice of the same buffer.
-        if let Some(OriginalUri(original)) = request.extensions_mut().get_mut::<OriginalUri>() {
-            *original = uri.clone();
-        }
-        *request.uri_mut() = uri;
+        *request.uri_mut() = owned_uri(request.uri());
         let headers = std::mem::take(request.headers_mut());
         *request.headers_mut() = owned_headers(headers);
+        *request.extensions_mut() = kept_extensions(request.extensions_mut());
     }
     request
 }
@@ -43,6 +45,23 @@ fn owned_uri(uri: &Uri) -> Uri {
     // Parsing from a string copies it into a fresh allocation; a URI that parsed once parses
     // again, and if it somehow did not, keeping the shared one only costs memory.
     uri.to_string().parse().unwrap_or_else(|_| uri.clone())
+}
+
+/// Moves out of `extensions` the ones read past this layer: hyper's [`OnUpgrade`] (the engine
+/// upgrades a websocket with it), the peer (`ConnectInfo<Peer>`: flood control, and closing a
+/// websocket's connection) and the engine gate's [`Arrival`]. The rest are the router's (among
+/// them axum's copy of the URI as it came, a slice of the connection's read buffer), unread.
+fn kept_extensions(extensions: &mut Extensions) -> Extensions {
+    fn move_one<T: Clone + Send + Sync + 'static>(from: &mut Extensions, to: &mut Extensions) {
+        if let Some(value) = from.remove::<T>() {
+            to.insert(value);
+        }
+    }
+    let mut kept = Extensions::new();
+    move_one::<OnUpgrade>(extensions, &mut kept);
+    move_one::<ConnectInfo<Peer>>(extensions, &mut kept);
+    move_one::<Arrival>(extensions, &mut kept);
+    kept
 }
 
 fn owned_headers(headers: HeaderMap) -> HeaderMap {
@@ -104,6 +123,18 @@ mod tests {
         let owned = owned_headers(headers);
         assert_eq!(owned.len(), 1);
         assert_eq!(owned[CONTENT_TYPE], "text/plain;charset=UTF-8");
+    }
+
+    #[test]
+    fn only_the_extensions_read_later_are_kept() {
+        let addr = std::net::SocketAddr::from(([127, 0, 0, 1], 4000));
+        let mut extensions = Extensions::new();
+        extensions.insert(ConnectInfo(Peer::detached(addr)));
+        extensions.insert(axum::extract::OriginalUri(Uri::from_static("/socket.io/")));
+        let kept = kept_extensions(&mut extensions);
+        assert_eq!(kept.len(), 1);
+        let ConnectInfo(kept_peer) = kept.get::<ConnectInfo<Peer>>().unwrap();
+        assert_eq!(kept_peer.addr, addr);
     }
 
     #[test]
