@@ -73,7 +73,6 @@ use smallvec::{SmallVec, smallvec};
 use tokio::sync::{
     Mutex, Notify,
     mpsc::{self, Receiver, error::TrySendError},
-    watch,
 };
 
 pub use engineioxide_core::Sid;
@@ -167,15 +166,13 @@ impl Permit<'_> {
 pub(crate) struct InternalRx {
     pub buffered_rx: Receiver<Packets>,
     pub peeked_packet: Option<PacketBuf>,
-    pub volatile_rx: watch::Receiver<Option<Packets>>,
 }
 
 impl InternalRx {
-    fn new(buffered_rx: Receiver<Packets>, volatile_rx: watch::Receiver<Option<Packets>>) -> Self {
+    fn new(buffered_rx: Receiver<Packets>) -> Self {
         Self {
             buffered_rx,
             peeked_packet: None,
-            volatile_rx,
         }
     }
 }
@@ -222,10 +219,15 @@ where
     /// Channel to send [PacketBuf] to the internal connection
     pub(crate) internal_tx: mpsc::Sender<Packets>,
 
-    /// Channel to send volatile [PacketBuf]s that bypass the internal buffer.
-    /// Uses a [`watch`](tokio::sync::watch) channel so only the latest volatile
-    /// message is retained; subsequent volatile sends overwrite the previous one.
-    volatile_tx: watch::Sender<Option<Packets>>,
+    /// The latest volatile [`PacketBuf`], which bypasses the internal buffer: a volatile send
+    /// replaces one not yet written ([`Socket::send_volatile`]), and the transport holding
+    /// `internal_rx` takes it when [`Socket::volatile_ready`] tells it one is there. A slot and a
+    /// `Notify` inline rather than a `watch` channel: tokio's is an allocation of its own with
+    /// eight `Notify`s (≈ 0.35 KiB a socket), and it kept the last value once written.
+    volatile: std::sync::Mutex<Option<Packets>>,
+
+    /// Signals a value put in [`Socket::volatile`].
+    pub(crate) volatile_ready: Notify,
 
     /// Tells the heartbeat job, running in a separate task, that a Pong (v4 protocol) or Ping
     /// (v3 protocol) arrived ([`Socket::heartbeat_received`]). A `Notify` rather than a channel
@@ -261,7 +263,6 @@ where
         supports_binary: bool,
     ) -> Self {
         let (internal_tx, internal_rx) = mpsc::channel(config.max_buffer_size);
-        let (volatile_tx, volatile_rx) = watch::channel(None);
 
         Self {
             id: Sid::new(),
@@ -269,10 +270,11 @@ where
             transport: AtomicU8::new(transport as u8),
             upgrading: AtomicBool::new(false),
 
-            internal_rx: Mutex::new(InternalRx::new(internal_rx, volatile_rx)),
+            internal_rx: Mutex::new(InternalRx::new(internal_rx)),
             internal_tx,
 
-            volatile_tx,
+            volatile: std::sync::Mutex::new(None),
+            volatile_ready: Notify::new(),
 
             heartbeat: Notify::new(),
             cancellation_token: CancellationToken::new(),
@@ -558,8 +560,18 @@ where
         self.send_volatile(packets)
     }
 
+    /// Puts `packets` in the volatile slot, in place of any not yet written, and tells the
+    /// transport. Always queued: the slot is the socket's own.
     pub(crate) fn send_volatile(&self, packets: PacketBuf) -> bool {
-        self.volatile_tx.send(Some(Box::new(packets))).is_ok()
+        *self.volatile.lock().unwrap() = Some(Box::new(packets));
+        self.volatile_ready.notify_one();
+        true
+    }
+
+    /// Takes the volatile packets waiting to be written, if any. For the transport holding
+    /// `internal_rx`, when `volatile_ready` tells it of them.
+    pub(crate) fn take_volatile(&self) -> Option<Packets> {
+        self.volatile.lock().unwrap().take()
     }
 }
 
@@ -619,7 +631,6 @@ where
         buffer_size: usize,
     ) -> (Arc<Socket<D>>, tokio::sync::mpsc::Receiver<Packet>) {
         let (internal_tx, internal_rx) = mpsc::channel(buffer_size);
-        let (volatile_tx, volatile_rx) = watch::channel(None);
 
         let sock = Self {
             id: sid,
@@ -627,10 +638,11 @@ where
             transport: AtomicU8::new(TransportType::Websocket as u8),
             upgrading: AtomicBool::new(false),
 
-            internal_rx: Mutex::new(InternalRx::new(internal_rx, volatile_rx)),
+            internal_rx: Mutex::new(InternalRx::new(internal_rx)),
             internal_tx,
 
-            volatile_tx,
+            volatile: std::sync::Mutex::new(None),
+            volatile_ready: Notify::new(),
 
             heartbeat: Notify::new(),
             cancellation_token: CancellationToken::new(),
@@ -667,6 +679,24 @@ mod packets_tests {
     fn a_channel_slot_is_one_pointer() {
         assert_eq!(std::mem::size_of::<Packets>(), std::mem::size_of::<usize>());
         assert!(std::mem::size_of::<PacketBuf>() >= 16 * std::mem::size_of::<usize>());
+    }
+}
+
+#[cfg(all(test, feature = "__test_harness"))]
+mod volatile_tests {
+    use super::*;
+
+    /// The slot holds the latest volatile packets until the transport takes them, and nothing
+    /// after: the `watch` channel it replaces kept the last value once written.
+    #[tokio::test]
+    async fn the_volatile_slot_keeps_the_latest_until_taken() {
+        let socket = Socket::<()>::new_dummy(Sid::new(), Box::new(|_, _| {}));
+        assert!(socket.emit_volatile("dropped"));
+        assert!(socket.emit_volatile("kept"));
+        socket.volatile_ready.notified().await;
+        let packets = socket.take_volatile().expect("the latest packets");
+        assert!(matches!(&packets[..], [Packet::Message(msg)] if &**msg == "kept"));
+        assert!(socket.take_volatile().is_none());
     }
 }
 

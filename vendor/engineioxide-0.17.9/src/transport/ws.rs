@@ -288,11 +288,7 @@ async fn forward_to_socket<H: EngineIoHandler, S>(
         tracing::debug!(sid = %socket.id, "session closed before starting the ws writer");
         return;
     };
-    let InternalRx {
-        buffered_rx,
-        volatile_rx,
-        ..
-    } = &mut *internal_rx;
+    let InternalRx { buffered_rx, .. } = &mut *internal_rx;
 
     // Forward buffered packets until the channel is closed or the session is cancelled.
     loop {
@@ -310,9 +306,8 @@ async fn forward_to_socket<H: EngineIoHandler, S>(
                 }
             }
             _ = socket.cancellation_token.cancelled() => break,
-            Ok(()) = volatile_rx.changed() => {
-                let val = volatile_rx.borrow_and_update().clone();
-                if let Some(packets) = val {
+            () = socket.volatile_ready.notified() => {
+                if let Some(packets) = socket.take_volatile() {
                     #[cfg(feature = "tracing")]
                     tracing::debug!(sid = ?socket.id, "ws volatile flush: {} packets", packets.len());
                     feed_packets(&socket, &mut tx, packets).await;
@@ -339,12 +334,14 @@ async fn forward_to_socket<H: EngineIoHandler, S>(
 async fn feed_packets<D, S>(
     socket: &Socket<D>,
     tx: &mut SplitSink<WebSocketStream<S>, Message>,
-    packets: Packets,
+    mut packets: Packets,
 ) where
     D: Default + Send + Sync + 'static,
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
-    for item in *packets {
+    // Drained in place: moving the group out of its box for its iterator would put two packets'
+    // worth of iterator (≈ 190 bytes) in the future, beside the rest, for the socket's life.
+    for item in packets.drain(..) {
         let res = match item {
             Packet::Binary(bin) | Packet::BinaryV3(bin) => {
                 if socket.protocol == ProtocolVersion::V3 {
