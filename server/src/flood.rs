@@ -255,6 +255,12 @@ struct Held {
     place: Place,
 }
 
+impl std::fmt::Debug for Admission {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("Admission").field(&self.0.address).finish()
+    }
+}
+
 impl Admission {
     /// The address the connection counts under ([`counted`]), if known.
     pub fn address(&self) -> Option<IpAddr> {

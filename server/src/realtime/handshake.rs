@@ -9,7 +9,10 @@ use socketioxide::{
     extract::{SocketRef, State, TryData},
 };
 
-use crate::{chat::Chat, flood::Arrival};
+use crate::{
+    chat::Chat,
+    flood::{Admission, Arrival},
+};
 
 /// A connection as admitted: what it said about itself, and who it is.
 #[derive(Debug, Clone)]
@@ -17,9 +20,10 @@ pub struct Session {
     pub identity: Identity,
     /// Recognised from the handshake's token, or issued now.
     pub credentials: Credentials,
-    /// The address its connection counts under
-    /// ([`Admission::address`](crate::flood::Admission::address)), if known.
+    /// The address its connection counts under ([`Admission::address`]), if known.
     pub address: Option<IpAddr>,
+    /// Its place among its address's connections, held while the session lasts.
+    pub admission: Admission,
 }
 
 impl Session {
@@ -41,9 +45,9 @@ impl Session {
 /// Connect middleware: a malformed name, room, token or offset is refused with a `connect_error`
 /// that says which, and so is a session that flood control refused at the engine gate (too many
 /// connections or handshakes from its address, a cool-down); a valid handshake is kept on the
-/// socket as its [`Session`], with its session's [`Admission`](crate::flood::Admission) (the
-/// socket's handlers take both with socketioxide's `Extension` extractor). A token the server did
-/// not issue is not refused: its holder is simply somebody new, like a client without one.
+/// socket as its [`Session`], its [`Admission`] inside (the socket's handlers take it with
+/// socketioxide's `Extension` extractor). A token the server did not issue is not refused: its
+/// holder is simply somebody new, like a client without one.
 pub async fn identify<A: Adapter>(
     socket: SocketRef<A>,
     TryData(auth): TryData<Handshake>,
@@ -66,7 +70,7 @@ pub async fn identify<A: Adapter>(
         identity,
         credentials,
         address: admission.address(),
+        admission,
     }));
-    socket.extensions.insert(admission);
     Ok(())
 }

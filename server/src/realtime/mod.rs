@@ -37,7 +37,7 @@ use tracing::{info, warn};
 
 use crate::{
     chat::Chat,
-    flood::{Act, Admission, Pace},
+    flood::{Act, Pace},
 };
 use cluster::{ClusterError, ClusterIo};
 use handshake::Session;
@@ -131,11 +131,10 @@ fn configured(chat: &Chat) -> SocketIoBuilder<LocalAdapter> {
 async fn on_connect<A: Adapter>(
     socket: SocketRef<A>,
     Extension(session): Extension<Arc<Session>>,
-    Extension(admission): Extension<Admission>,
     State(chat): State<Chat>,
 ) {
     info!(id = %socket.id, name = %session.identity.name, room = %session.identity.room, transport = ?socket.transport_type(), "user connected");
-    let pace = Arc::new(chat.flood.pace(admission));
+    let pace = Arc::new(chat.flood.pace(session.admission.clone()));
     socket.extensions.insert(pace.clone());
     socket.extensions.insert(Arc::new(Typing::default()));
 
