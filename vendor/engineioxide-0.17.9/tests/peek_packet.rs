@@ -13,11 +13,13 @@ use engineioxide::{
     service::EngineIoService,
     socket::{DisconnectReason, Socket},
 };
+use futures_util::{SinkExt, StreamExt};
 use tokio::sync::mpsc;
+use tokio_tungstenite::tungstenite::Message;
 
 mod fixture;
 
-use fixture::{create_polling_connection, send_req_raw};
+use fixture::{create_polling_connection, create_ws_upgrade_connection, send_req_raw};
 
 /// A handler that forwards every connected socket to the test so it can emit on it directly.
 #[derive(Debug, Clone)]
@@ -101,4 +103,33 @@ async fn polling_peeked_packets_preserve_order() {
     assert_eq!(poll(&mut svc, &sid).await, "4hello");
     assert_eq!(poll(&mut svc, &sid).await, "4world");
     assert_eq!(poll(&mut svc, &sid).await, "4there");
+}
+
+/// A packet the last poll before an upgrade peeked and rejected goes out on the websocket,
+/// ahead of what was queued after it: the websocket's writer takes it over from the poll.
+#[tokio::test]
+async fn a_peeked_packet_goes_out_first_on_the_websocket_it_upgrades_to() {
+    let (mut svc, mut socket_rx) = create_small_payload_server(10).await;
+    let sid = create_polling_connection(&mut svc).await;
+    let socket = socket_rx.recv().await.unwrap();
+
+    socket.emit("hello").unwrap();
+    socket.emit("world").unwrap();
+    assert_eq!(poll(&mut svc, &sid).await, "4hello");
+
+    let mut ws = create_ws_upgrade_connection(&mut svc, sid.parse().unwrap()).await;
+    ws.send(Message::Text("2probe".into())).await.unwrap();
+    let pong = ws.next().await.unwrap().unwrap();
+    assert_eq!(pong, Message::Text("3probe".into()));
+    ws.send(Message::Text("5".into())).await.unwrap();
+    socket.emit("after").unwrap();
+
+    for expected in ["4world", "4after"] {
+        let msg = tokio::time::timeout(Duration::from_secs(1), ws.next())
+            .await
+            .expect("a packet was lost in the upgrade")
+            .unwrap()
+            .unwrap();
+        assert_eq!(msg, Message::Text(expected.into()));
+    }
 }

@@ -288,7 +288,17 @@ async fn forward_to_socket<H: EngineIoHandler, S>(
         tracing::debug!(sid = %socket.id, "session closed before starting the ws writer");
         return;
     };
-    let InternalRx { buffered_rx, .. } = &mut *internal_rx;
+    let InternalRx {
+        buffered_rx,
+        peeked_packet,
+    } = &mut *internal_rx;
+
+    // Packets the last long-poll before an upgrade read but could not fit in its payload come
+    // first: they were queued before anything still in the channel.
+    if let Some(packets) = peeked_packet.take() {
+        feed_packets(&socket, &mut tx, packets).await;
+        tx.flush().await.ok();
+    }
 
     // Forward buffered packets until the channel is closed or the session is cancelled.
     loop {
