@@ -82,10 +82,16 @@ pub fn single_node(chat: Chat) -> (SocketIoLayer, SocketIo) {
 }
 
 /// One node of a cluster: rooms, broadcasts and presence shared through Redis at `redis_url`.
+/// `chat` comes with its node's room ([`crate::chat::Shared::node_room`]): without one, its
+/// broadcasts would stay on this node.
 pub async fn cluster_node(
     chat: Chat,
     redis_url: &str,
 ) -> Result<(SocketIoLayer<cluster::Adapter>, ClusterIo), ClusterError> {
+    debug_assert!(
+        chat.node_room.is_some(),
+        "a cluster node needs its node's room"
+    );
     let (adapter, reconnections) = cluster::connect(redis_url, &chat.link).await?;
     let (layer, io) = configured(&chat)
         .with_state(chat.clone())
