@@ -20,13 +20,16 @@ pub struct Session {
     pub identity: Identity,
     /// Recognised from the handshake's token, or issued now.
     pub credentials: Credentials,
-    /// The address its connection counts under ([`Admission::address`]), if known.
-    pub address: Option<IpAddr>,
     /// Its place among its address's connections, held while the session lasts.
     pub admission: Admission,
 }
 
 impl Session {
+    /// The address its connection counts under ([`Admission::address`]), if known.
+    pub fn address(&self) -> Option<IpAddr> {
+        self.admission.address()
+    }
+
     /// The author's public id, as messages, presence and typing name them.
     pub fn person(&self) -> &str {
         &self.credentials.person
@@ -69,7 +72,6 @@ pub async fn identify<A: Adapter>(
     socket.extensions.insert(Arc::new(Session {
         identity,
         credentials,
-        address: admission.address(),
         admission,
     }));
     Ok(())

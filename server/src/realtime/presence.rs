@@ -200,7 +200,10 @@ impl Tag {
     fn of(session: &Session) -> Self {
         Self {
             room: session.identity.room.clone(),
-            address: session.address.map(|ip| ip.to_string()).unwrap_or_default(),
+            address: session
+                .address()
+                .map(|ip| ip.to_string())
+                .unwrap_or_default(),
             person: session.credentials.person.clone(),
             name: session.identity.name.clone(),
         }
