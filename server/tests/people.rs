@@ -2,14 +2,14 @@
 
 mod support;
 
-use std::net::IpAddr;
+use std::{collections::HashMap, net::IpAddr};
 
 use protocol::{
     Handshake, HandshakeError, Presence, RoomSummary, UserEvent, PRESENCE, PRESENCE_NAMES, ROOMS,
     STOP_TYPING, TYPING, USER_JOINED, USER_LEFT,
 };
 use rust_socketio::Payload;
-use support::{ChatClient, TestServer, Transport};
+use support::{raw::RawClient, ChatClient, TestServer, Transport};
 
 fn person(name: &str, token: Option<&str>, room: &str) -> Handshake {
     Handshake {
@@ -221,6 +221,53 @@ async fn presence_counts_a_person_once_however_many_tabs() {
         beto.next_as::<UserEvent>(USER_LEFT).await,
         notice(&ana_tab1, "Ana", "general")
     );
+    server.stop().await;
+}
+
+/// Clients that close their connection as soon as they ask to join, before the server has
+/// welcomed them, leave nobody behind: the room hears of each one's arrival and departure, in
+/// that order, or of neither, and a newcomer finds only the people who are there. (socketioxide
+/// runs the connect handler in a task of its own, which may start after the connection closed.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_gone_as_it_joins_leaves_no_ghost() {
+    const GONE: usize = 60;
+    let history = support::history();
+    let server = TestServer::start(&history).await;
+    let mut ana = enter(&server, Transport::Websocket, "Ana", "general").await;
+    ana.next_as::<Presence>(PRESENCE).await;
+    for _ in 0..GONE {
+        let mut gone = RawClient::open(server.addr, None).await;
+        gone.send(r#"40{"name":"Fantasma","room":"general"}"#).await;
+        // Dropped: the connection closes without waiting for any answer.
+    }
+    server.wait_for_clients(1).await;
+
+    let mut beto = enter(&server, Transport::Websocket, "Beto", "general").await;
+    let presence: Presence = beto.next_as(PRESENCE).await;
+    assert_eq!(
+        (names(&presence), presence.online),
+        (vec!["Ana", "Beto"], 2)
+    );
+    // Everything the room heard of them came before Beto's arrival.
+    let mut heard: HashMap<String, Vec<String>> = HashMap::new();
+    loop {
+        let received = ana.next_any().await;
+        if ![USER_JOINED, USER_LEFT].contains(&received.event.as_str()) {
+            continue;
+        }
+        let notice: UserEvent = serde_json::from_value(received.args[0].clone()).unwrap();
+        if notice.user == "Beto" {
+            break;
+        }
+        heard.entry(notice.person).or_default().push(received.event);
+    }
+    for (person, events) in &heard {
+        assert_eq!(
+            events,
+            &[USER_JOINED, USER_LEFT],
+            "what the room heard of {person}"
+        );
+    }
     server.stop().await;
 }
 

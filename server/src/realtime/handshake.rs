@@ -9,19 +9,24 @@ use socketioxide::{
     extract::{SocketRef, State, TryData},
 };
 
+use super::presence::Stay;
 use crate::{
     chat::Chat,
     flood::{Admission, Arrival},
 };
 
 /// A connection as admitted: what it said about itself, and who it is.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct Session {
     pub identity: Identity,
     /// Recognised from the handshake's token, or issued now.
     pub credentials: Credentials,
     /// Its place among its address's connections, held while the session lasts.
     pub admission: Admission,
+    /// Held while the socket is put in its room and while it is taken out: socketioxide runs
+    /// the connect and the disconnect handlers as tasks of their own, and a client that closes
+    /// as soon as it is admitted is disconnected while it is still being welcomed.
+    pub stay: tokio::sync::Mutex<Stay>,
 }
 
 impl Session {
@@ -73,6 +78,7 @@ pub async fn identify<A: Adapter>(
         identity,
         credentials,
         admission,
+        stay: tokio::sync::Mutex::default(),
     }));
     Ok(())
 }

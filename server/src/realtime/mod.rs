@@ -42,6 +42,7 @@ use crate::{
 use cluster::{ClusterError, ClusterIo};
 use handshake::Session;
 use in_order::{InOrder, Queued};
+use presence::Stay;
 use typing::Typing;
 
 /// A node's Socket.IO server: alone, or one of a cluster over Redis.
@@ -159,7 +160,6 @@ async fn on_connect<A: Adapter>(
     socket.on(ROOMS, on_rooms);
     socket.on_disconnect(on_disconnect);
 
-    chat.metrics.connected();
     welcome(&socket, &session, &chat).await;
 }
 
@@ -190,8 +190,18 @@ impl<A: Adapter> in_order::Handler<A> for Writes {
     }
 }
 
-/// Tells a new socket who it is, puts it in its room, announces it, and replays what it missed.
+/// Tells a new socket who it is, puts it in its room, announces it, and replays what it missed;
+/// or nothing, if it is already gone.
 async fn welcome<A: Adapter>(socket: &SocketRef<A>, session: &Session, chat: &Chat) {
+    let mut stay = session.stay.lock().await;
+    // socketioxide tells the client it is connected before it runs the connect handler: a client
+    // that closed at once was disconnected before `on_disconnect` was registered (nothing would
+    // ever take it out of a room it joined now), or its disconnect is waiting for `stay`.
+    if !socket.connected() {
+        *stay = Stay::Gone;
+        return;
+    }
+    chat.metrics.connected();
     // Before anything names people: the client learns which of them it is.
     socket.emit(IDENTITY, &session.credentials).ok();
     socket.join(session.identity.room.clone());
@@ -199,6 +209,8 @@ async fn welcome<A: Adapter>(socket: &SocketRef<A>, session: &Session, chat: &Ch
         socket.join(node_room.clone());
     }
     chat.roster.arrive(socket, session).await;
+    *stay = Stay::Arrived;
+    drop(stay);
     if let Some(offset) = session.identity.offset {
         history::replay_since(socket, session, offset, chat).await;
     }
@@ -239,7 +251,6 @@ async fn on_disconnect<A: Adapter>(
     State(chat): State<Chat>,
 ) {
     info!(id = %socket.id, %reason, "user disconnected");
-    chat.metrics.disconnected();
     if reason == DisconnectReason::BufferFull {
         // Called once the session's websocket writer has let go: the peer read again, or it
         // read nothing and the kernel gave up on it (`Config::stalled_reader_seconds`). The
@@ -261,5 +272,9 @@ async fn on_disconnect<A: Adapter>(
             transports.close(&socket);
         });
     }
-    chat.roster.depart(&socket, &session).await;
+    let stay = std::mem::replace(&mut *session.stay.lock().await, Stay::Gone);
+    if stay == Stay::Arrived {
+        chat.metrics.disconnected();
+        chat.roster.depart(&socket, &session).await;
+    }
 }

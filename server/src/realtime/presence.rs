@@ -46,6 +46,19 @@ const CROWD_PEOPLE: usize = 1_000;
 /// How long a crowded room's list, or the list of a crowd's rooms, is reused.
 const REUSE_FOR: Duration = Duration::from_secs(1);
 
+/// Where a socket stands with its room ([`Session::stay`]): the room hears of its arrival and of
+/// its departure once each, in that order, and of neither if it left before it arrived.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub enum Stay {
+    /// Admitted, not yet in its room.
+    #[default]
+    Expected,
+    /// In its room (and announced, unless the room is crowded).
+    Arrived,
+    /// Departed, or gone before it arrived.
+    Gone,
+}
+
 /// Who is in each room, as this node reads it from the adapter, with the lists it reuses.
 #[derive(Clone, Default)]
 pub struct Roster {
