@@ -70,15 +70,27 @@ const UNREACHABLE = String.raw`WebSocket connection to .* failed|WebSocket is al
 /** Console errors to allow while the server is down. */
 export const SERVER_GONE = new RegExp(`ERR_CONNECTION_REFUSED|${UNREACHABLE}`);
 
+// engine.io-client gives its session up the moment the browser goes offline (its `offline`
+// listener), closing the websocket it may be upgrading to, and the server closes that session
+// at once; a long-poll or POST of it the browser had already sent can reach the server a moment
+// later and be answered `400 Session ID unknown` (as engine.io answers it), which Chromium logs.
+// Only a polling request that names its session, as the message's source says.
+const ABANDONED_SESSION = String.raw`status of 400 \(Bad Request\) \(http://[^ ]*/socket\.io/\?EIO=4&transport=polling&[^ ]*sid=[^ ]*\)$`;
+
 /** Console errors to allow while the browser itself is offline. */
-export const BROWSER_OFFLINE = new RegExp(`ERR_INTERNET_DISCONNECTED|${UNREACHABLE}`);
+export const BROWSER_OFFLINE = new RegExp(`ERR_INTERNET_DISCONNECTED|${UNREACHABLE}|${ABANDONED_SESSION}`);
 
 export function watchConsole(page: Page, errors: string[], allowed?: RegExp): void {
-  const record = (text: string) => {
-    if (!allowed?.test(text)) errors.push(`${page.url()}: ${text}`);
+  // `source`: what the message is about when it is not the page itself (a failed request's URL).
+  const record = (text: string, source?: string) => {
+    const line = source ? `${text} (${source})` : text;
+    if (!allowed?.test(line)) errors.push(`${page.url()}: ${line}`);
   };
   page.on('console', (message) => {
-    if (message.type() === 'error' || message.type() === 'warning') record(message.text());
+    if (message.type() === 'error' || message.type() === 'warning') {
+      const source = message.location().url;
+      record(message.text(), source && source !== page.url() ? source : undefined);
+    }
   });
   page.on('pageerror', (error) => record(String(error)));
 }
