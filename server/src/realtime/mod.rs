@@ -1,6 +1,6 @@
 //! Socket.IO: the adapter from socket events to the [`chat`](crate::chat). The engine's settings
 //! ([`single_node`], [`cluster_node`]), then per socket a routing table of named handlers
-//! (`on_connect`), as socketioxide's own examples have it:
+//! ([`routing_table`], a connect middleware), as socketioxide's own examples have it:
 //!
 //! - [`handshake`]: admission — the connect middleware checks the handshake, recognises or
 //!   issues the identity, and keeps both on the socket for the handlers' `Extension` extractor;
@@ -20,7 +20,7 @@ mod messages;
 pub mod presence;
 mod typing;
 
-use std::sync::Arc;
+use std::{convert::Infallible, sync::Arc};
 
 use protocol::{
     Ack, Rejection, DELETE_MESSAGE, EDIT_MESSAGE, IDENTITY, NEW_MESSAGE, ROOMS, STOP_TYPING, TYPING,
@@ -33,6 +33,7 @@ use socketioxide::{
     socket::DisconnectReason,
     SocketIo, SocketIoBuilder,
 };
+use socketioxide_core::adapter::DefinedAdapter;
 use tracing::{info, warn};
 
 use crate::{
@@ -78,7 +79,7 @@ const MAX_BUFFERED_PACKETS: usize = 1024;
 /// A single node: rooms and broadcasts in this process's memory.
 pub fn single_node(chat: Chat) -> (SocketIoLayer, SocketIo) {
     let (layer, io) = configured(&chat).with_state(chat).build_layer();
-    io.ns("/", on_connect.with(handshake::identify));
+    open_namespace(&io);
     (layer, io)
 }
 
@@ -98,7 +99,7 @@ pub async fn cluster_node(
         .with_state(chat.clone())
         .with_adapter::<cluster::Adapter>(adapter)
         .build_layer();
-    io.ns("/", on_connect.with(handshake::identify))
+    open_namespace(&io)
         .await
         .map_err(|error| ClusterError::Subscribe(error.to_string()))?;
     reconnections.catch_up_on_reconnect(io.clone(), chat);
@@ -132,15 +133,27 @@ fn configured(chat: &Chat) -> SocketIoBuilder<LocalAdapter> {
         .ws_read_buffer_size(WS_READ_BUFFER_BYTES)
 }
 
-/// A socket admitted by [`handshake::identify`]: its routing table — a named handler per event,
-/// registered before any await, since the client may send as soon as it is admitted — then its
-/// welcome ([`welcome`]).
-async fn on_connect<A: Adapter>(
+/// The chat's one namespace: each socket admitted ([`handshake::identify`]), given its handlers
+/// ([`routing_table`]), then welcomed ([`on_connect`]). What the adapter answers: nothing for a
+/// single node, whether Redis took the subscription for a cluster's.
+fn open_namespace<A: Adapter + DefinedAdapter>(io: &SocketIo<A>) -> A::InitRes {
+    // Middlewares run last-added first.
+    io.ns(
+        "/",
+        on_connect.with(routing_table).with(handshake::identify),
+    )
+}
+
+/// Connect middleware, after [`handshake::identify`]: the socket's routing table, a named
+/// handler per event and its disconnect handler. A middleware, not the connect handler, because
+/// socketioxide tells the client it is connected only once the middlewares are done, and runs the
+/// connect handler afterwards in a task of its own: a client's first event (socket.io-client
+/// sends what it queued while offline the moment it is connected) must find its handler.
+async fn routing_table<A: Adapter>(
     socket: SocketRef<A>,
     Extension(session): Extension<Arc<Session>>,
     State(chat): State<Chat>,
-) {
-    info!(id = %socket.id, name = %session.identity.name, room = %session.identity.room, transport = ?socket.transport_type(), "user connected");
+) -> Result<(), Infallible> {
     let pace = Arc::new(chat.flood.pace(session.admission.clone()));
     socket.extensions.insert(pace.clone());
     socket.extensions.insert(Arc::new(Typing::default()));
@@ -159,7 +172,16 @@ async fn on_connect<A: Adapter>(
     socket.on(STOP_TYPING, typing::on_typing_signal);
     socket.on(ROOMS, on_rooms);
     socket.on_disconnect(on_disconnect);
+    Ok(())
+}
 
+/// A socket admitted ([`handshake::identify`]) and routed ([`routing_table`]): its [`welcome`].
+async fn on_connect<A: Adapter>(
+    socket: SocketRef<A>,
+    Extension(session): Extension<Arc<Session>>,
+    State(chat): State<Chat>,
+) {
+    info!(id = %socket.id, name = %session.identity.name, room = %session.identity.room, transport = ?socket.transport_type(), "user connected");
     welcome(&socket, &session, &chat).await;
 }
 
@@ -194,9 +216,9 @@ impl<A: Adapter> in_order::Handler<A> for Writes {
 /// or nothing, if it is already gone.
 async fn welcome<A: Adapter>(socket: &SocketRef<A>, session: &Session, chat: &Chat) {
     let mut stay = session.stay.lock().await;
-    // socketioxide tells the client it is connected before it runs the connect handler: a client
-    // that closed at once was disconnected before `on_disconnect` was registered (nothing would
-    // ever take it out of a room it joined now), or its disconnect is waiting for `stay`.
+    // socketioxide runs the connect handler after it told the client it is connected, in a task
+    // of its own: a client that closed at once may be disconnected already, its departure done
+    // (nothing would ever take it out of a room it joined now) or waiting for `stay`.
     if !socket.connected() {
         *stay = Stay::Gone;
         return;
