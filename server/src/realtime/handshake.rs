@@ -23,10 +23,8 @@ pub struct Session {
     pub credentials: Credentials,
     /// Its place among its address's connections, held while the session lasts.
     pub admission: Admission,
-    /// Held while the socket is put in its room and while it is taken out: socketioxide runs
-    /// the connect and the disconnect handlers as tasks of their own, and a client that closes
-    /// as soon as it is admitted is disconnected while it is still being welcomed.
-    pub stay: tokio::sync::Mutex<Stay>,
+    /// Whether the room was told of its arrival, and is to be told of its departure.
+    pub stay: Stay,
 }
 
 impl Session {
@@ -78,7 +76,7 @@ pub async fn identify<A: Adapter>(
         identity,
         credentials,
         admission,
-        stay: tokio::sync::Mutex::default(),
+        stay: Stay::default(),
     }));
     Ok(())
 }
