@@ -212,7 +212,7 @@ impl<A: Adapter> in_order::Handler<A> for Writes {
 }
 
 /// Tells a new socket who it is, puts it in its room, announces it, and replays what it missed;
-/// or nothing, if it is already gone ([`Stay`]).
+/// or nothing, if it is already gone ([`Stay`](presence::Stay)).
 async fn welcome<A: Adapter>(socket: &SocketRef<A>, session: &Session, chat: &Chat) {
     if !session.stay.begin_arrival() {
         return;
