@@ -23,8 +23,10 @@ pub struct Session {
     pub credentials: Credentials,
     /// Its place among its address's connections, held while the session lasts.
     pub admission: Admission,
-    /// Whether the room was told of its arrival, and is to be told of its departure.
-    pub stay: Stay,
+    /// Held while the socket is put in its room and while it is taken out: socketioxide runs
+    /// the connect and the disconnect handlers as tasks of their own, and a client that closes
+    /// as soon as it is admitted is disconnected while it is still being welcomed.
+    pub stay: tokio::sync::Mutex<Stay>,
 }
 
 impl Session {
@@ -76,7 +78,7 @@ pub async fn identify<A: Adapter>(
         identity,
         credentials,
         admission,
-        stay: Stay::default(),
+        stay: tokio::sync::Mutex::default(),
     }));
     Ok(())
 }

@@ -43,6 +43,7 @@ use crate::{
 use cluster::{ClusterError, ClusterIo};
 use handshake::Session;
 use in_order::{InOrder, Queued};
+use presence::Stay;
 use typing::Typing;
 
 /// A node's Socket.IO server: alone, or one of a cluster over Redis.
@@ -212,11 +213,17 @@ impl<A: Adapter> in_order::Handler<A> for Writes {
 }
 
 /// Tells a new socket who it is, puts it in its room, announces it, and replays what it missed;
-/// or nothing, if it is already gone ([`Stay`](presence::Stay)).
+/// or nothing, if it is already gone.
 async fn welcome<A: Adapter>(socket: &SocketRef<A>, session: &Session, chat: &Chat) {
-    if !session.stay.begin_arrival() {
+    let mut stay = session.stay.lock().await;
+    // socketioxide runs the connect handler after it told the client it is connected, in a task
+    // of its own: a client that closed at once may be disconnected already, its departure done
+    // (nothing would ever take it out of a room it joined now) or waiting for `stay`.
+    if !socket.connected() {
+        *stay = Stay::Gone;
         return;
     }
+    chat.metrics.connected();
     // Before anything names people: the client learns which of them it is.
     socket.emit(IDENTITY, &session.credentials).ok();
     socket.join(session.identity.room.clone());
@@ -224,14 +231,8 @@ async fn welcome<A: Adapter>(socket: &SocketRef<A>, session: &Session, chat: &Ch
         socket.join(node_room.clone());
     }
     chat.roster.arrive(socket, session).await;
-    if !session.stay.finish_arrival() {
-        // It left while arriving. socketioxide took it out of its rooms once its disconnect
-        // handler returned, maybe before the joins above: out of them all again, then told.
-        socket.leave_all();
-        chat.roster.depart(socket, session).await;
-        return;
-    }
-    chat.metrics.connected();
+    *stay = Stay::Arrived;
+    drop(stay);
     if let Some(offset) = session.identity.offset {
         history::replay_since(socket, session, offset, chat).await;
     }
@@ -293,7 +294,8 @@ async fn on_disconnect<A: Adapter>(
             transports.close(&socket);
         });
     }
-    if session.stay.leave() {
+    let stay = std::mem::replace(&mut *session.stay.lock().await, Stay::Gone);
+    if stay == Stay::Arrived {
         chat.metrics.disconnected();
         chat.roster.depart(&socket, &session).await;
     }

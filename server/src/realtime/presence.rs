@@ -21,10 +21,7 @@
 
 use std::{
     collections::{BTreeMap, BTreeSet, HashMap},
-    sync::{
-        atomic::{AtomicU8, Ordering},
-        Arc, Mutex,
-    },
+    sync::{Arc, Mutex},
     time::{Duration, Instant},
 };
 
@@ -49,42 +46,17 @@ const CROWD_PEOPLE: usize = 1_000;
 /// How long a crowded room's list, or the list of a crowd's rooms, is reused.
 const REUSE_FOR: Duration = Duration::from_secs(1);
 
-/// Where a socket stands with its room ([`Session::stay`]), so that the room hears of its
-/// arrival and of its departure once each, in that order, and of neither if it left before it
-/// arrived. socketioxide runs the connect handler (which welcomes) and the disconnect handler in
-/// tasks of their own, so a client that closes at once may leave before, while or after it
-/// arrives. One byte, with no waiting: every connection has one.
-#[derive(Debug, Default)]
-pub struct Stay(AtomicU8);
-
-impl Stay {
-    const EXPECTED: u8 = 0;
-    const ARRIVING: u8 = 1;
-    const ARRIVED: u8 = 2;
-    const GONE: u8 = 3;
-
-    /// The welcome begins; false if the socket already left.
-    pub fn begin_arrival(&self) -> bool {
-        self.moved(Self::EXPECTED, Self::ARRIVING)
-    }
-
-    /// The welcome has put the socket in its room and announced it; false if the socket left
-    /// meanwhile, and then its departure is the welcome's to tell ([`Stay::leave`]).
-    pub fn finish_arrival(&self) -> bool {
-        self.moved(Self::ARRIVING, Self::ARRIVED)
-    }
-
-    /// The socket left; true if it had arrived, and its departure is the caller's to tell.
-    /// False if it never will arrive, or if it is arriving and the welcome tells it.
-    pub fn leave(&self) -> bool {
-        self.0.swap(Self::GONE, Ordering::AcqRel) == Self::ARRIVED
-    }
-
-    fn moved(&self, from: u8, to: u8) -> bool {
-        self.0
-            .compare_exchange(from, to, Ordering::AcqRel, Ordering::Acquire)
-            .is_ok()
-    }
+/// Where a socket stands with its room ([`Session::stay`]): the room hears of its arrival and of
+/// its departure once each, in that order, and of neither if it left before it arrived.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub enum Stay {
+    /// Admitted, not yet in its room.
+    #[default]
+    Expected,
+    /// In its room (and announced, unless the room is crowded).
+    Arrived,
+    /// Departed, or gone before it arrived.
+    Gone,
 }
 
 /// Who is in each room, as this node reads it from the adapter, with the lists it reuses.
@@ -389,24 +361,6 @@ async fn tags<A: Adapter>(selected: BroadcastOperators<A>) -> People {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn arrival_and_departure_are_each_told_once_by_one_side() {
-        // Left after arriving: the disconnect handler tells the departure.
-        let stay = Stay::default();
-        assert!(stay.begin_arrival() && stay.finish_arrival());
-        assert!(stay.leave());
-        assert!(!stay.leave(), "told once");
-        // Left before the welcome: nothing to tell, and the welcome does not begin.
-        let stay = Stay::default();
-        assert!(!stay.leave());
-        assert!(!stay.begin_arrival());
-        // Left while arriving: the welcome, finding out, tells it.
-        let stay = Stay::default();
-        assert!(stay.begin_arrival());
-        assert!(!stay.leave());
-        assert!(!stay.finish_arrival());
-    }
 
     #[test]
     fn a_tag_splits_back_into_its_parts() {
